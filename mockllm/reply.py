@@ -55,6 +55,7 @@ class Pacing:
 class Reply:
     content: str | None = None
     reasoning_content: str | None = None
+    hidden_reasoning_tokens: int = 0  # OpenAI reasoning models: billed, never shown
     tool_calls: list[ToolCallSpec] = field(default_factory=list)
     refusal: str | None = None
     finish_reason: str | None = None  # an override; normally derived by shaping

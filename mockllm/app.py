@@ -1,0 +1,239 @@
+"""The aiohttp application: routes, error middleware, and the writer that executes answers.
+
+Everything here is transport: reading a bounded body, calling :class:`~mockllm.pipeline.Pipeline`, and
+writing what it decided (a JSON body, or an SSE plan with its pacing and faults). No request semantics
+live here, so streamed and non-streamed answers cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .config import Settings
+from .errors import ApiError
+from .fixtures import FixtureTable
+from .pacing import PacingSettings, schedule
+from .pipeline import Outcome, Pipeline, error_outcome
+
+log = logging.getLogger("mockllm")
+
+PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline", Pipeline)
+STREAMS: web.AppKey[set[asyncio.Transport]] = web.AppKey("streams", set)
+CLOSING: web.AppKey[asyncio.Event] = web.AppKey("closing", asyncio.Event)
+STATS: web.AppKey[dict[str, int]] = web.AppKey("stats", dict)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MB = 1024 * 1024
+
+
+def _json_response(outcome: Outcome) -> web.Response:
+    headers = dict(outcome.headers)
+    content_type = headers.pop("content-type", "application/json")
+    response = web.Response(status=outcome.status, body=outcome.body, headers=headers)
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+def _error_response(error: ApiError, request_id: str | None = None) -> web.Response:
+    return _json_response(error_outcome(error, request_id))
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map aiohttp's own HTTP exceptions and any unexpected failure to OpenAI-shaped bodies."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
+    except web.HTTPMethodNotAllowed as exc:
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        error = ApiError(
+            405,
+            f"Method Not Allowed: {request.method} {request.path} only accepts {allowed}.",
+            code="method_not_allowed",
+            headers={"Allow": allowed},
+        )
+        return _error_response(error)
+    except web.HTTPRequestEntityTooLarge as exc:
+        limit = request.app[PIPELINE].settings.max_body_mb
+        error = ApiError(
+            413,
+            f"Request body too large: the limit is {limit:g} MB (got {exc.actual_size} bytes). "
+            "Start the server with a larger --max-body-mb to accept it.",
+            code="request_too_large",
+        )
+        return _error_response(error)
+    except web.HTTPException:
+        raise
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        request_id = "req_" + format(time.time_ns() & (2**128 - 1), "032x")[-32:]
+        log.exception("internal error while serving %s %s (request id %s)", request.method, request.path, request_id)
+        error = ApiError(
+            500,
+            "The server had an error while processing your request. Sorry about that! "
+            f"(Please include the request ID {request_id} in your message.)",
+            type="server_error",
+        )
+        return _error_response(error, request_id)
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    pipeline = request.app[PIPELINE]
+    body = await request.read()
+    outcome = pipeline.handle(body, request.headers)
+    fault = outcome.reply.fault if outcome.reply is not None else None
+    if fault is not None:
+        from .transport import execute_fault
+
+        return await execute_fault(request, outcome, fault)
+    if outcome.plan is None:
+        return _json_response(outcome)
+    return await write_stream(request, outcome)
+
+
+def _pacing(pipeline: Pipeline, outcome: Outcome) -> PacingSettings | None:
+    settings = pipeline.settings
+    reply_pacing = outcome.reply.pacing if outcome.reply is not None else None
+    ttft = reply_pacing.ttft_ms if reply_pacing and reply_pacing.ttft_ms is not None else settings.ttft_ms
+    tps = (
+        reply_pacing.tokens_per_second
+        if reply_pacing and reply_pacing.tokens_per_second is not None
+        else settings.tokens_per_second
+    )
+    jitter = reply_pacing.jitter if reply_pacing and reply_pacing.jitter is not None else settings.jitter
+    if settings.latency == "realistic" and outcome.model is not None:
+        ttft = ttft if ttft is not None else outcome.model.ttft_ms
+        tps = tps if tps is not None else outcome.model.tokens_per_second
+    if ttft is None and tps is None:
+        return None
+    return PacingSettings(ttft or 0.0, tps or 0.0, jitter or 0.0)
+
+
+async def write_stream(
+    request: web.Request, outcome: Outcome, events: list[bytes] | None = None, *, abort_at_end: bool = False
+) -> web.StreamResponse:
+    """Execute an SSE plan: one write when unpaced, else event by event on the schedule.
+
+    A client that goes away ends the loop quietly (recorded in the outcome's info); shutdown ends it too.
+    """
+    app = request.app
+    pipeline = app[PIPELINE]
+    assert outcome.plan is not None
+    plan = outcome.plan
+    events = plan.events if events is None else events
+    response = web.StreamResponse(status=200, headers=outcome.headers)
+    response.headers["Cache-Control"] = "no-cache"
+    await response.prepare(request)
+    transport = request.transport
+    if transport is not None:
+        app[STREAMS].add(transport)  # type: ignore[arg-type]
+    closing = app[CLOSING]
+    sent = 0
+    try:
+        pacing = _pacing(pipeline, outcome)
+        if pacing is None:
+            await response.write(b"".join(events))
+            sent = len(events)
+        else:
+            assert outcome.ids is not None
+            delays = schedule(plan.kinds[: len(events)], plan.token_counts[: len(events)], pacing, outcome.ids.draw)
+            loop = asyncio.get_running_loop()
+            due = loop.time()
+            for event, delay in zip(events, delays, strict=False):
+                due += delay
+                wait = due - loop.time()
+                if wait > 0:
+                    try:
+                        await asyncio.wait_for(closing.wait(), timeout=wait)
+                    except TimeoutError:
+                        pass
+                if closing.is_set():
+                    break
+                await response.write(event)
+                sent += 1
+        if abort_at_end and request.transport is not None:
+            request.transport.abort()
+        else:
+            await response.write_eof()
+    except (ConnectionResetError, ConnectionError):
+        outcome.info["disconnected_after"] = sent
+        app[STATS]["client_disconnects"] = app[STATS].get("client_disconnects", 0) + 1
+    except Exception:
+        # Headers are gone already: a second (error) response would corrupt the stream, so log and drop.
+        log.exception("internal error while streaming %s", outcome.headers.get("x-request-id"))
+        if transport is not None:
+            transport.abort()
+    finally:
+        outcome.info["events_sent"] = sent
+        if transport is not None:
+            app[STREAMS].discard(transport)  # type: ignore[arg-type]
+    return response
+
+
+async def list_models(request: web.Request) -> web.Response:
+    return web.json_response(request.app[PIPELINE].models_body())
+
+
+async def get_model(request: web.Request) -> web.Response:
+    pipeline = request.app[PIPELINE]
+    model_id = request.match_info["model"]
+    model = pipeline.catalog.get(model_id)
+    if model is None:
+        return _error_response(ApiError.model_not_found(model_id))
+    return web.json_response(pipeline.model_object(model))
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _on_shutdown(app: web.Application) -> None:
+    """End open streams promptly: paced loops see the event; the rest are closed."""
+    app[CLOSING].set()
+    await asyncio.sleep(0)
+    for transport in list(app[STREAMS]):
+        if not transport.is_closing():
+            transport.close()
+
+
+def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Application:
+    """Build the application. ``fixtures`` defaults to loading ``settings.fixtures``."""
+    if fixtures is None:
+        fixtures = FixtureTable()
+        if settings.fixtures:
+            from .fixtures import load_fixture_files
+
+            loaded = load_fixture_files(list(settings.fixtures))
+            fixtures.add(loaded.fixtures, origin="file")
+            catalog_models = loaded.models
+        else:
+            catalog_models = []
+    else:
+        catalog_models = []
+    pipeline = Pipeline(settings, fixtures)
+    for model in catalog_models:
+        pipeline.catalog.add(model)
+    app = web.Application(client_max_size=int(settings.max_body_mb * MB), middlewares=[error_middleware])
+    app[PIPELINE] = pipeline
+    app[STREAMS] = set()
+    app[CLOSING] = asyncio.Event()
+    app[STATS] = {}
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{model:.+}", get_model)
+    app.router.add_get("/health", health)
+    app.on_shutdown.append(_on_shutdown)
+    return app
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)

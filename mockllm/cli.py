@@ -1,0 +1,176 @@
+"""``mockllm`` command line: ``serve`` and ``check`` (``record`` arrives with its own issue).
+
+Errors a user can fix (a bad flag, an unreadable fixture path, a broken fixture file) are one line on
+stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import Settings
+
+BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints usage plus the error; we keep it to one line and exit 2 as promised."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"mockllm: error: {message} (see 'mockllm {self.prog.split()[-1]} --help')\n")
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _freeze(text: str) -> int:
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mockllm",
+        description="A local, deterministic emulator of the OpenAI-compatible Chat Completions API.",
+        epilog="Run 'mockllm serve --help' or 'mockllm check --help' for each command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    serve = sub.add_parser("serve", help="serve /v1/chat/completions", description="Serve the API.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (0 takes a free one; default 8000)")
+    serve.add_argument(
+        "--fixtures",
+        action="append",
+        metavar="PATH",
+        help="fixture file or folder, repeatable (default: the bundled fixtures/)",
+    )
+    serve.add_argument("--seed", type=int, default=0, help="seed of the generator and ids (default 0)")
+    serve.add_argument("--profile", default="openai", help="gateway dialect: openai (default)")
+    serve.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accept only these keys")
+    serve.add_argument("--strict", action="store_true", help="answer 404 fixture_not_found when nothing matches")
+    serve.add_argument("--max-body-mb", type=_positive_float, default=32.0, help="request body limit (default 32)")
+    serve.add_argument("--freeze-time", type=_freeze, metavar="ISO", help="fix `created`, e.g. 2025-01-01T00:00:00Z")
+    serve.add_argument("--latency", choices=["off", "realistic"], default="off", help="stream pacing (default off)")
+    serve.add_argument("--ttft-ms", type=float, help="time to first token, ms")
+    serve.add_argument("--tokens-per-second", type=_positive_float, help="stream rate after the first token")
+    serve.add_argument("--jitter", type=float, default=0.0, help="relative pacing jitter, e.g. 0.1 (seeded)")
+    serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+
+    check = sub.add_parser("check", help="validate fixture files without serving", description="Check fixtures.")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    if args.fixtures:
+        fixtures = tuple(args.fixtures)
+    else:
+        fixtures = (str(BUNDLED_FIXTURES),) if BUNDLED_FIXTURES.is_dir() else ()
+    return Settings(
+        host=args.host,
+        port=args.port,
+        fixtures=fixtures,
+        seed=args.seed,
+        profile=args.profile,
+        api_keys=tuple(args.api_key),
+        strict=args.strict,
+        max_body_mb=args.max_body_mb,
+        freeze_time=args.freeze_time,
+        latency=args.latency,
+        ttft_ms=args.ttft_ms,
+        tokens_per_second=args.tokens_per_second,
+        jitter=args.jitter,
+    )
+
+
+async def serve(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM; print the one 'listening' line once the socket accepts connections."""
+    from aiohttp import web
+
+    from . import tokens
+    from .app import make_app
+
+    tokens.warm()
+    app = make_app(settings)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(f"mockllm: error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    server = site._server  # aiohttp has no public accessor for the bound port
+    port = server.sockets[0].getsockname()[1] if server is not None and server.sockets else settings.port
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    print(f"mockllm listening on http://{host}:{port}/v1", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "check":
+        from .fixtures import check_files
+
+        report = check_files(args.paths)
+        for problem in report.problems:
+            print(f"error: {problem}")
+        for warning in report.warnings:
+            print(f"warning: {warning}")
+        print(report.summary())
+        return 0 if report.ok else 1
+    import logging
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings_from_args(args)
+    for path in settings.fixtures:
+        if not os.access(path, os.R_OK):
+            print(f"mockllm: error: cannot read fixtures at {path}", file=sys.stderr)
+            return 2
+    from .fixtures import FixtureError
+    from .profiles import PROFILES
+
+    if settings.profile not in PROFILES:
+        print(f"mockllm: error: unknown profile {settings.profile!r} (known: {', '.join(PROFILES)})", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(serve(settings))
+    except FixtureError as exc:
+        print(f"mockllm: error: {exc}".splitlines()[0], file=sys.stderr)
+        for line in str(exc).splitlines()[1:]:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The seeded generator: a deterministic answer for every request no fixture matched.
+
+Determinism is the whole point. Everything drawn here comes from one ``random.Random`` seeded with a hash
+of what makes the request distinct (model, messages, tools, response format, the request's ``seed``) and
+the server's ``--seed``. Python's ``random`` is specified to give the same stream for the same seed on
+every platform and version we support, and the word lists come from faker's locale providers (read once,
+no Faker instance on the hot path), so two processes on two machines write byte-identical answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from faker.providers.lorem.en_US import Provider as _EnglishLorem
+from faker.providers.lorem.zh_CN import Provider as _ChineseLorem
+
+from .catalog import ModelInfo
+from .reply import Reply, ToolCallSpec
+from .request import ChatRequest, ToolSpec
+
+__all__ = ["Generator", "is_chinese", "request_digest"]
+
+_EN_WORDS: tuple[str, ...] = tuple(_EnglishLorem.word_list)
+_ZH_WORDS: tuple[str, ...] = tuple(_ChineseLorem.word_list)
+_ENDINGS = (".", ".", ".", ".", "?", "!")
+_EFFORT_SCALE = {"none": 0.0, "minimal": 0.25, "low": 0.5, "medium": 1.0, "high": 2.0, "xhigh": 3.0, "max": 4.0}
+
+
+def request_digest(request: ChatRequest, server_seed: int) -> bytes:
+    """A stable digest of what makes a request distinct, mixed with the server seed.
+
+    ``json.dumps(sort_keys=True)`` makes it independent of key order in the client's JSON, so two SDKs
+    sending the same request get the same answer.
+    """
+    raw = request.raw
+    material = [
+        request.model,
+        raw.get("messages"),
+        raw.get("tools"),
+        raw.get("response_format"),
+        raw.get("seed"),
+        server_seed,
+    ]
+    text = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def is_chinese(text: str) -> bool:
+    """True when CJK ideographs make up a good share of the letters: answer in the user's language."""
+    cjk = letters = 0
+    for ch in text[:2000]:
+        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+            cjk += 1
+        elif ch.isalpha():
+            letters += 1
+    return cjk > 0 and cjk * 3 >= letters
+
+
+def _english(rng: random.Random, sentences: int) -> str:
+    out: list[str] = []
+    for _ in range(sentences):
+        count = rng.randint(6, 16)
+        words = [rng.choice(_EN_WORDS) for _ in range(count)]
+        if count > 9 and rng.random() < 0.4:
+            words[rng.randint(3, count - 4)] += ","
+        words[0] = words[0].capitalize()
+        out.append(" ".join(words) + rng.choice(_ENDINGS))
+    return " ".join(out)
+
+
+def _chinese(rng: random.Random, sentences: int) -> str:
+    out: list[str] = []
+    for _ in range(sentences):
+        count = rng.randint(4, 10)
+        words = [rng.choice(_ZH_WORDS) for _ in range(count)]
+        if count > 6 and rng.random() < 0.5:
+            words[rng.randint(2, count - 3)] += "，"
+        out.append("".join(words) + "。")
+    return "".join(out)
+
+
+def prose(rng: random.Random, chinese: bool, sentences: int) -> str:
+    return _chinese(rng, sentences) if chinese else _english(rng, sentences)
+
+
+def _words(text: str) -> set[str]:
+    cleaned = "".join(ch.lower() if ch.isalnum() else " " for ch in text)
+    return {w for w in cleaned.split() if len(w) > 2}
+
+
+def tool_to_call(request: ChatRequest) -> list[ToolSpec]:
+    """Which tools the generator calls, by a rule users can predict (documented in the README).
+
+    - ``none`` (or no tools): no call.
+    - a named function: that function.
+    - ``required``: the best-matching offered tool, else the first.
+    - ``auto``: a tool is called only when the conversation does not end with tool results and a word of
+      the tool's name (split on ``_``/``-``) appears in the last user message; with
+      ``parallel_tool_calls`` every such tool is called, else only the first.
+    """
+    choice = request.tool_choice
+    tools = list(request.tools)
+    if choice.allowed is not None:
+        tools = [t for t in tools if t.name in choice.allowed]
+    if choice.mode == "none" or not tools:
+        return []
+    if choice.name is not None:
+        return [t for t in tools if t.name == choice.name][:1]
+    user_words = _words(request.last_user_text)
+    hits = [t for t in tools if _words(t.name.replace("_", " ").replace("-", " ")) & user_words]
+    if choice.mode == "required":
+        return (hits or tools)[: (len(hits) if request.parallel_tool_calls and hits else 1)]
+    ends_with_tool_result = bool(request.messages) and request.messages[-1].role in ("tool", "function")
+    if ends_with_tool_result or not hits:
+        return []
+    return hits if request.parallel_tool_calls else hits[:1]
+
+
+class Generator:
+    """Builds ``Reply`` objects from a request alone. Stateless apart from the server seed."""
+
+    def __init__(self, server_seed: int = 0) -> None:
+        self.server_seed = server_seed
+
+    def reply(self, request: ChatRequest, model: ModelInfo) -> Reply:
+        digest = request_digest(request, self.server_seed)
+        base = int.from_bytes(digest, "big")
+        choices = [self._choice(request, model, random.Random(base + index)) for index in range(request.n)]
+        first = choices[0]
+        if request.n > 1:
+            first.choices = choices
+        return first
+
+    def _choice(self, request: ChatRequest, model: ModelInfo, rng: random.Random) -> Reply:
+        chinese = is_chinese(request.last_user_text)
+        reply = Reply(source="generator")
+        calls = tool_to_call(request)
+        if calls:
+            reply.tool_calls = [
+                ToolCallSpec(name=t.name, arguments=self._arguments(t, rng, request.last_user_text)) for t in calls
+            ]
+        else:
+            reply.content = self._content(request, rng, chinese)
+        if model.reasoning == "visible" and request.extras.get("enable_thinking", True) is not False:
+            reply.reasoning_content = prose(rng, chinese, rng.randint(2, 5))
+        elif model.reasoning == "openai":
+            scale = _EFFORT_SCALE.get(request.reasoning_effort or "medium", 1.0)
+            reply.hidden_reasoning_tokens = int(rng.randint(64, 320) * scale)
+        return reply
+
+    def _content(self, request: ChatRequest, rng: random.Random, chinese: bool) -> str:
+        fmt = request.response_format
+        if fmt.type == "json_schema" and fmt.schema is not None:
+            from .structured import instance_for_schema
+
+            return json.dumps(instance_for_schema(fmt.schema, rng, hint=request.last_user_text), ensure_ascii=False)
+        if fmt.type == "json_object":
+            from .structured import json_object_for_prompt
+
+            return json.dumps(json_object_for_prompt(request.last_user_text, rng), ensure_ascii=False)
+        text = prose(rng, chinese, rng.randint(2, 12))
+        images = request.images
+        if images:
+            from .vision import describe_image
+
+            described = "; ".join(describe_image(image) for image in images[:8])
+            lead = f"图片内容：{described}。" if chinese else f"I see {len(images)} image(s): {described}. "
+            text = lead + text
+        return text
+
+    @staticmethod
+    def _arguments(tool: ToolSpec, rng: random.Random, hint: str) -> str:
+        schema: Any = tool.parameters or {"type": "object", "properties": {}}
+        from .structured import instance_for_schema
+
+        return json.dumps(instance_for_schema(schema, rng, hint=hint), ensure_ascii=False)
+
+
+def choice_texts(reply: Reply) -> Sequence[Reply]:
+    """The per-choice replies of a (possibly multi-choice) reply."""
+    return reply.choices if reply.choices else [reply]

@@ -1,0 +1,40 @@
+"""Latency schedules for streams: when each event of a plan is due, computed up front and seeded.
+
+Delays are a pure function of the plan, the pacing settings and a per-request draw function, so two runs
+with the same seed pace identically and the HTTP layer only sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PacingSettings:
+    ttft_ms: float
+    tokens_per_second: float
+    jitter: float = 0.0  # relative, 0.1 = ±10 %
+
+
+def schedule(
+    kinds: Sequence[str], token_counts: Sequence[int], pacing: PacingSettings, draw: Callable[[str], float]
+) -> list[float]:
+    """Seconds to wait *before* each event.
+
+    The role chunk waits the time to first token; each later event waits ``tokens / tokens_per_second``;
+    finish, usage and ``[DONE]`` follow at once, as they do on the real API.
+    """
+    per_token = 1.0 / pacing.tokens_per_second if pacing.tokens_per_second > 0 else 0.0
+    out: list[float] = []
+    for i, (kind, count) in enumerate(zip(kinds, token_counts, strict=True)):
+        if i == 0:
+            base = pacing.ttft_ms / 1000.0
+        elif kind in ("content", "reasoning", "tool") and count:
+            base = per_token * count
+        else:
+            base = 0.0
+        if base and pacing.jitter:
+            base *= 1.0 + pacing.jitter * (2.0 * draw(f"jitter:{i}") - 1.0)
+        out.append(max(base, 0.0))
+    return out

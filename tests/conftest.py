@@ -1,0 +1,40 @@
+"""Shared test fixtures: a real server on a free port, and clients pointed at it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mockllm.config import Settings  # noqa: E402
+from mockllm.server import MockServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[MockServer]:
+    """One server with the bundled fixtures for the whole session (tests must not rely on order)."""
+    with MockServer(Settings(port=0, fixtures=(str(ROOT / "fixtures"),), seed=7)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def strict_server() -> Iterator[MockServer]:
+    with MockServer(Settings(port=0, fixtures=(str(ROOT / "fixtures"),), strict=True)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def client(server: MockServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+
+
+@pytest.fixture
+def aclient(server: MockServer) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
