@@ -88,16 +88,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     pipeline = request.app[PIPELINE]
+    started = time.perf_counter()
     body = await request.read()
     outcome = pipeline.handle(body, request.headers)
-    fault = outcome.reply.fault if outcome.reply is not None else None
-    if fault is not None:
-        from .transport import execute_fault
+    fault = outcome.reply.fault if outcome.reply is not None and outcome.status == 200 else None
+    try:
+        if fault is not None:
+            from .transport import execute_fault
 
-        return await execute_fault(request, outcome, fault)
-    if outcome.plan is None:
-        return _json_response(outcome)
-    return await write_stream(request, outcome)
+            return await execute_fault(request, outcome, fault)
+        if outcome.plan is None:
+            return _json_response(outcome)
+        return await write_stream(request, outcome)
+    finally:
+        pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
 
 
 def _pacing(pipeline: Pipeline, outcome: Outcome) -> PacingSettings | None:

@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ttft-ms", type=float, help="time to first token, ms")
     serve.add_argument("--tokens-per-second", type=_positive_float, help="stream rate after the first token")
     serve.add_argument("--jitter", type=float, default=0.0, help="relative pacing jitter, e.g. 0.1 (seeded)")
+    serve.add_argument("--chunk-tokens", type=int, default=1, help="tokens per streamed chunk (default 1)")
+    serve.add_argument("--rpm", type=int, help="requests per minute per API key (429 beyond; default: unlimited)")
+    serve.add_argument("--tpm", type=int, help="tokens per minute per API key (429 beyond; default: unlimited)")
+    serve.add_argument(
+        "--chaos", metavar="SPEC", help='fail a seeded share of requests, e.g. "rate=0.05,kinds=rate_limit|disconnect"'
+    )
+    serve.add_argument("--journal-size", type=int, default=1000, help="requests kept in the journal (default 1000)")
+    serve.add_argument("--admin-token", help="token the admin API requires (needed when not bound to loopback)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
 
     check = sub.add_parser("check", help="validate fixture files without serving", description="Check fixtures.")
@@ -97,6 +105,12 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         ttft_ms=args.ttft_ms,
         tokens_per_second=args.tokens_per_second,
         jitter=args.jitter,
+        chunk_tokens=args.chunk_tokens,
+        rpm=args.rpm,
+        tpm=args.tpm,
+        chaos=args.chaos,
+        journal_size=args.journal_size,
+        admin_token=args.admin_token,
     )
 
 
@@ -158,6 +172,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .fixtures import FixtureError
     from .profiles import PROFILES
 
+    if settings.chaos:
+        from .chaos import Chaos
+
+        try:
+            chaos = Chaos.parse(settings.chaos)
+        except ValueError as exc:
+            print(f"mockllm: error: --chaos: {exc}", file=sys.stderr)
+            return 2
+        print(f"mockllm chaos: {chaos.describe()} seed={settings.seed}", file=sys.stderr, flush=True)
     if settings.profile not in PROFILES:
         print(f"mockllm: error: unknown profile {settings.profile!r} (known: {', '.join(PROFILES)})", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from .catalog import ModelInfo
 _DATA_URL = re.compile(r"^(data:[^;,]{0,64}(?:;[^,]{0,64})?,)(.{0,32}).*$", re.S)
 
 
-def _shorten(value: Any, depth: int = 0) -> Any:
+def shorten(value: Any, depth: int = 0) -> Any:
     """Copy a JSON value with long data URLs / base64 blobs cut (``data:image/png;base64,iVBO…[123456 chars]``)."""
     if depth > 32:
         return "…"
@@ -33,9 +33,9 @@ def _shorten(value: Any, depth: int = 0) -> Any:
             return value[:20_000] + f"…[{len(value)} chars]"
         return value
     if isinstance(value, dict):
-        return {k: _shorten(v, depth + 1) for k, v in value.items()}
+        return {k: shorten(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_shorten(v, depth + 1) for v in value[:1000]]
+        return [shorten(v, depth + 1) for v in value[:1000]]
     return value
 
 

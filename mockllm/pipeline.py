@@ -14,15 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import auth, shaping
+from .auth import mask_key
 from .catalog import Catalog, ModelInfo
+from .chaos import Chaos
 from .config import Settings
 from .errors import ApiError
+from .faults import ERROR_PRESETS, FAULT_KINDS, error_from_spec
 from .fixtures import FixtureTable
 from .generate import Generator, request_digest
 from .ids import IdFactory, RequestIds
+from .journal import Entry, Journal, UsageLedger, shorten
 from .profiles import Profile, get_profile
+from .ratelimit import RateLimiter
 from .render import StreamPlan, completion_body, stream_plan
-from .reply import Reply
+from .reply import ErrorSpec, FaultSpec, Reply
 from .request import ChatRequest
 from .validate import validate_chat_request
 
@@ -45,6 +50,8 @@ class Outcome:
     reply: Reply | None = None
     completion: shaping.Completion | None = None
     ids: RequestIds | None = None
+    raw: Any = None
+    payload: dict[str, Any] | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,6 +75,11 @@ class Pipeline:
         self.fixtures = fixtures if fixtures is not None else FixtureTable()
         self.generator = Generator(settings.seed)
         self.ids = IdFactory(settings.seed)
+        self.limiter = RateLimiter(settings.rpm, settings.tpm)
+        self.chaos = Chaos.parse(settings.chaos) if settings.chaos else None
+        self.journal = Journal(settings.journal_size)
+        self.ledger = UsageLedger()
+        self.clock = time.monotonic
         self._inspect_image: Any = None
         self._inspect_audio: Any = None
         self._check_strict: Any = None
@@ -91,6 +103,7 @@ class Pipeline:
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
         started = time.perf_counter()
+        raw: Any = None
         try:
             auth.check_key(auth.bearer_key(headers), self.settings.api_keys)
             try:
@@ -111,21 +124,30 @@ class Pipeline:
             shaping.check_context(request, model, prompt.total)
         except ApiError as error:
             outcome = error_outcome(error)
+            outcome.raw = raw
             outcome.info["elapsed"] = time.perf_counter() - started
             return outcome
 
         ids = self.ids.for_request(request_digest(request, self.settings.seed))
         request_id = ids.request()
+        reply: Reply | None = None
         try:
-            reply = self.decide(request, model)
+            limit_headers = self.limiter.admit(
+                request.api_key, prompt.total + (request.max_tokens or 0), request.model, self.clock()
+            )
+            reply = self.decide(request, model, ids)
             if reply.error is not None:
-                from .faults import error_from_spec
-
-                raise error_from_spec(reply.error, request, model)
-            completion = shaping.shape(request, model, reply, ids, prompt, self.now())
+                raise error_from_spec(reply.error, request, model, request_id)
+            if reply.fault is not None and reply.fault.kind == "content_filter":
+                reply = content_filtered(reply)
+            completion = shaping.shape(
+                request, model, reply, ids, prompt, self.now(), chunk_tokens=self.settings.chunk_tokens
+            )
+            self.limiter.debit(request.api_key, completion.usage["completion_tokens"], self.clock())
         except ApiError as error:
             outcome = error_outcome(error, request_id)
-            outcome.request, outcome.model, outcome.ids = request, model, ids
+            outcome.request, outcome.model, outcome.ids, outcome.reply = request, model, ids, reply
+            outcome.raw = raw
             return outcome
 
         headers_out = {
@@ -134,8 +156,11 @@ class Pipeline:
             "openai-processing-ms": str(max(1, int((time.perf_counter() - started) * 1000))),
             "access-control-expose-headers": "X-Request-ID",
         }
+        headers_out.update(limit_headers)
         headers_out.update(self.profile.response_headers(ids))
-        outcome = Outcome(200, headers_out, request=request, model=model, reply=reply, completion=completion, ids=ids)
+        outcome = Outcome(
+            200, headers_out, request=request, model=model, reply=reply, completion=completion, ids=ids, raw=raw
+        )
         if request.stream:
             headers_out["content-type"] = "text/event-stream; charset=utf-8"
             outcome.plan = stream_plan(
@@ -145,20 +170,36 @@ class Pipeline:
             )
         else:
             headers_out["content-type"] = "application/json"
-            outcome.body = json.dumps(completion_body(completion), ensure_ascii=False).encode()
+            outcome.payload = completion_body(completion)
+            outcome.body = json.dumps(outcome.payload, ensure_ascii=False).encode()
         return outcome
 
-    def decide(self, request: ChatRequest, model: ModelInfo) -> Reply:
-        """A matching fixture's reply, else (unless --strict) the generator's."""
+    def decide(self, request: ChatRequest, model: ModelInfo, ids: RequestIds) -> Reply:
+        """What to answer. Injected failures come first (the ``x-mockllm-fault`` header, then a chaos
+        draw): an error replaces the answer; a transport fault is layered on the answer that would
+        otherwise be sent (a matching fixture, else, unless --strict, the generator), so a stream cut at
+        chunk 3 carries the same bytes as the healthy stream up to the cut."""
+        header = request.headers.get("x-mockllm-fault")
+        injected = fault_from_header(header) if header else (self.chaos.draw(ids) if self.chaos else None)
+        if injected is not None and injected.error is not None:
+            return injected
         match = self.fixtures.decide(request)
         if match is not None:
             reply = match.reply
-            if reply.content is not None and request.n > 1 and reply.choices is None:
+            if reply.error is None and not _has_answer(reply):
+                # A fault-only fixture entry: the faulted answer is what the generator would say.
+                fault, source = reply.fault, reply.source
+                reply = self.generator.reply(request, model)
+                reply.fault, reply.source = fault, source
+            elif request.n > 1 and reply.choices is None:
                 reply.choices = [reply] * request.n
-            return reply
-        if self.settings.strict:
+        elif self.settings.strict and injected is None:
             raise self.strict_miss(request)
-        return self.generator.reply(request, model)
+        else:
+            reply = self.generator.reply(request, model)
+        if injected is not None:
+            reply.fault, reply.source = injected.fault, injected.source
+        return reply
 
     def strict_miss(self, request: ChatRequest) -> ApiError:
         misses = self.fixtures.explain(request)[:3]
@@ -169,6 +210,58 @@ class Pipeline:
             message = "No fixture matched this request, and no fixtures are loaded."
         return ApiError(404, message, code="fixture_not_found")
 
+    # ----- the journal -------------------------------------------------------------------------
+
+    def record(self, outcome: Outcome, method: str, path: str, latency_s: float) -> Entry:
+        """Journal one exchange (and charge the usage ledger for answers that were sent)."""
+        request, reply, completion = outcome.request, outcome.reply, outcome.completion
+        fault = reply.fault.kind if reply is not None and reply.fault is not None else None
+        if outcome.error is not None and reply is None:
+            kind, source = ("error" if request is not None else "invalid"), None
+        elif reply is not None and reply.source.startswith(("chaos", "header")):
+            kind, source = ("chaos" if reply.source.startswith("chaos") else "fault"), reply.source
+        elif outcome.error is not None:
+            kind, source = "error", (reply.source if reply is not None else None)
+        elif fault is not None:
+            kind, source = "fault", reply.source if reply is not None else None
+        else:
+            source = reply.source if reply is not None else None
+            kind = "generator" if source == "generator" else "fixture"
+        headers = request.headers if request is not None else {}
+        key = request.api_key if request is not None else None
+        entry = Entry(
+            seq=self.journal.next_seq(),
+            time=time.time(),
+            method=method,
+            path=path,
+            session=request.session if request is not None else None,
+            api_key_hint=mask_key(key) if key else None,
+            model=request.model if request is not None else None,
+            status=outcome.status,
+            outcome=kind,
+            source=source,
+            stream=bool(request.stream) if request is not None else False,
+            request=shorten(outcome.raw),
+            error=outcome.error.body()["error"] if outcome.error is not None else None,
+            fault=fault,
+            latency_ms=latency_s * 1000,
+            info=dict(outcome.info),
+        )
+        entry.info["headers"] = {k: v for k, v in headers.items() if k.startswith(("x-mockllm", "x-stainless"))}
+        if completion is not None and outcome.model is not None:
+            entry.usage = completion.usage
+            entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, completion.usage)
+            if outcome.plan is not None:
+                entry.response = {"chunks": len(outcome.plan.events), "sent": outcome.info.get("events_sent")}
+            else:
+                entry.response = outcome.payload
+        if kind == "generator" and request is not None and len(self.fixtures):
+            entry.near_misses = [
+                {"fixture": miss.name, "failures": miss.failures} for miss in self.fixtures.explain(request, limit=3)
+            ]
+        self.journal.add(entry)
+        return entry
+
     # ----- models -------------------------------------------------------------------------------
 
     def model_object(self, model: ModelInfo) -> dict[str, Any]:
@@ -176,6 +269,55 @@ class Pipeline:
 
     def models_body(self) -> dict[str, Any]:
         return {"object": "list", "data": [self.model_object(m) for m in self.catalog]}
+
+
+def fault_from_header(value: str) -> Reply:
+    """``x-mockllm-fault: rate_limit`` / ``disconnect`` / a JSON reply entry (``{"error": {...}}``,
+    ``{"fault": {"kind": "disconnect", "after_chunks": 2}}``), validated by the fixture-file models."""
+    from pydantic import ValidationError
+
+    from .fixtures import ErrorModel, FaultModel
+
+    context = {"known_presets": ERROR_PRESETS, "known_faults": FAULT_KINDS}
+    text = value.strip()
+    try:
+        if text.startswith("{"):
+            data = _loads(text)
+            if not isinstance(data, dict) or not ({"error", "fault"} & data.keys()):
+                raise ValueError('expected {"error": ...} or {"fault": ...}')
+            if "error" in data:
+                return Reply(error=ErrorModel.model_validate(data["error"], context=context).spec(), source="header")
+            return Reply(fault=FaultModel.model_validate(data["fault"], context=context).spec(), source="header")
+        if text in ERROR_PRESETS:
+            return Reply(error=ErrorSpec(preset=text), source="header")
+        if text in FAULT_KINDS:
+            return Reply(fault=FaultSpec(kind=text), source="header")
+        raise ValueError(f"unknown preset or fault {text!r}")
+    except (ValueError, ValidationError) as exc:
+        detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else exc.errors()[0]["msg"]
+        known = ", ".join(sorted([*ERROR_PRESETS, *FAULT_KINDS]))
+        raise ApiError(
+            400,
+            f"Invalid x-mockllm-fault header: {detail}. Use a preset or fault name ({known}) or a JSON entry.",
+            param="x-mockllm-fault",
+            code="invalid_fault",
+        ) from None
+
+
+def _has_answer(reply: Reply) -> bool:
+    return bool(reply.content is not None or reply.tool_calls or reply.refusal is not None or reply.reasoning_content)
+
+
+def content_filtered(reply: Reply) -> Reply:
+    """``content_filter``: a 200 whose content stops half-way with ``finish_reason: content_filter``."""
+    content = reply.content
+    if content is None and not reply.tool_calls:
+        content = "This answer was cut by the content filter"
+    if content is not None:
+        content = content[: max(1, len(content) // 2)]
+    return Reply(
+        content=content, finish_reason="content_filter", source=reply.source, pacing=reply.pacing, fault=reply.fault
+    )
 
 
 def loads_or_none(text: str) -> Any:

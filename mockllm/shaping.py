@@ -288,6 +288,8 @@ def shape(
     ids: RequestIds,
     prompt: PromptUsage,
     created: int,
+    *,
+    chunk_tokens: int = 1,
 ) -> Completion:
     """The whole completion for ``reply``: every choice cut to the request's rules, and its usage."""
     room = max(model.context_window - prompt.total, 0)
@@ -310,7 +312,8 @@ def shape(
     }
     if prompt.image:
         usage["prompt_tokens_details"]["image_tokens"] = prompt.image
-    chunk_tokens = reply.pacing.chunk_tokens if reply.pacing and reply.pacing.chunk_tokens else 1
+    if reply.pacing and reply.pacing.chunk_tokens:
+        chunk_tokens = reply.pacing.chunk_tokens
     return Completion(
         id=ids.completion(),
         created=created,

@@ -1,0 +1,139 @@
+"""Rate limits as OpenAI applies them: requests and tokens per minute, per API key, continuously refilled.
+
+Each key has two token buckets (capacity = the per-minute limit, refilled at limit/60 per second). A request
+is admitted when both buckets hold what it needs; the answer's ``x-ratelimit-*`` headers report the true
+remaining amounts and the time until each bucket is full again, in OpenAI's duration format (``120ms``,
+``2.572s``, ``6m0s``). Without ``--rpm``/``--tpm`` the buckets are nominal (10,000 RPM, 30M TPM), tracked
+for the headers but never enforced. The clock is injected, so the arithmetic is testable without sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .errors import ApiError
+
+NOMINAL_RPM = 10_000
+NOMINAL_TPM = 30_000_000
+
+
+def go_duration(seconds: float) -> str:
+    """OpenAI's reset format: ``0s``, ``17ms``, ``2.572s``, ``6m0s``, ``1h2m3s``."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{max(1, round(seconds * 1000))}ms"
+    if seconds < 60:
+        text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+        return f"{text}s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return (f"{hours}h" if hours else "") + f"{minutes}m{secs}s"
+
+
+@dataclass(slots=True)
+class Bucket:
+    capacity: float
+    level: float
+    updated: float
+
+    def refill(self, now: float) -> None:
+        rate = self.capacity / 60.0
+        self.level = min(self.capacity, self.level + (now - self.updated) * rate)
+        self.updated = now
+
+    def wait_for(self, amount: float) -> float:
+        """Seconds until ``amount`` is available (0 if it is)."""
+        if self.level >= amount:
+            return 0.0
+        return (amount - self.level) / (self.capacity / 60.0)
+
+    def until_full(self) -> float:
+        return (self.capacity - self.level) / (self.capacity / 60.0)
+
+
+class RateLimiter:
+    """Per-key RPM/TPM buckets; bounded (oldest key evicted first, evictions counted)."""
+
+    def __init__(self, rpm: int | None, tpm: int | None, max_keys: int = 10_000) -> None:
+        self.enforce_rpm = rpm is not None
+        self.enforce_tpm = tpm is not None
+        self.rpm = rpm or NOMINAL_RPM
+        self.tpm = tpm or NOMINAL_TPM
+        self.max_keys = max_keys
+        self._keys: OrderedDict[str, tuple[Bucket, Bucket]] = OrderedDict()
+        self.evicted = 0
+
+    def _buckets(self, key: str, now: float) -> tuple[Bucket, Bucket]:
+        pair = self._keys.get(key)
+        if pair is None:
+            if len(self._keys) >= self.max_keys:
+                self._keys.popitem(last=False)
+                self.evicted += 1
+            pair = (Bucket(self.rpm, self.rpm, now), Bucket(self.tpm, self.tpm, now))
+            self._keys[key] = pair
+        else:
+            self._keys.move_to_end(key)
+        pair[0].refill(now)
+        pair[1].refill(now)
+        return pair
+
+    def admit(self, key: str | None, tokens: int, model: str, now: float) -> dict[str, str]:
+        """Take one request and ``tokens`` tokens, or raise OpenAI's 429. Returns the headers to send."""
+        requests, token_bucket = self._buckets(key or "", now)
+        if self.enforce_rpm and requests.level < 1:
+            wait = requests.wait_for(1)
+            raise self._refusal("requests", "requests per min (RPM)", self.rpm, model, wait, 1, requests)
+        if self.enforce_tpm and token_bucket.level < tokens:
+            if tokens > self.tpm:
+                raise ApiError(
+                    429,
+                    f"Request too large for {model} in organization org-mockllm on tokens per min (TPM): Limit "
+                    f"{self.tpm}, Requested {tokens}. The input or output tokens must be reduced in order to run "
+                    "successfully. Visit https://platform.openai.com/account/rate-limits to learn more.",
+                    type="tokens",
+                    code="rate_limit_exceeded",
+                )
+            wait = token_bucket.wait_for(tokens)
+            raise self._refusal("tokens", "tokens per min (TPM)", self.tpm, model, wait, tokens, token_bucket)
+        requests.level = max(requests.level - 1, 0.0)
+        token_bucket.level = max(token_bucket.level - tokens, 0.0)
+        return self.headers(requests, token_bucket)
+
+    def debit(self, key: str | None, tokens: int, now: float) -> None:
+        """Charge tokens known only after answering (the completion)."""
+        _, token_bucket = self._buckets(key or "", now)
+        token_bucket.level = max(token_bucket.level - tokens, 0.0)
+
+    def headers(self, requests: Bucket, token_bucket: Bucket) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit-requests": str(self.rpm),
+            "x-ratelimit-limit-tokens": str(self.tpm),
+            "x-ratelimit-remaining-requests": str(int(requests.level)),
+            "x-ratelimit-remaining-tokens": str(int(token_bucket.level)),
+            "x-ratelimit-reset-requests": go_duration(requests.until_full()),
+            "x-ratelimit-reset-tokens": go_duration(token_bucket.until_full()),
+        }
+
+    def _refusal(
+        self, kind: str, unit: str, limit: int, model: str, wait: float, requested: int, bucket: Bucket
+    ) -> ApiError:
+        used = int(limit - bucket.level)
+        retry_after = max(1, math.ceil(wait))
+        wait_text = go_duration(wait)
+        headers = {
+            "retry-after": str(retry_after),
+            "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
+        }
+        return ApiError(
+            429,
+            f"Rate limit reached for {model} in organization org-mockllm on {unit}: Limit {limit}, Used {used}, "
+            f"Requested {requested}. Please try again in {wait_text}. Visit "
+            "https://platform.openai.com/account/rate-limits to learn more.",
+            type=kind,
+            code="rate_limit_exceeded",
+            headers=headers,
+        )
