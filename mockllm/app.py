@@ -236,6 +236,9 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_get("/health", health)
     app.on_shutdown.append(_on_shutdown)
+    from .admin import setup_admin
+
+    setup_admin(app)
     return app
 
 

@@ -135,7 +135,7 @@ class Pipeline:
             limit_headers = self.limiter.admit(
                 request.api_key, prompt.total + (request.max_tokens or 0), request.model, self.clock()
             )
-            reply = self.decide(request, model, ids)
+            reply = self.profile.extend(request, model, self.decide(request, model, ids), ids)
             if reply.error is not None:
                 raise error_from_spec(reply.error, request, model, request_id)
             if reply.fault is not None and reply.fault.kind == "content_filter":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .catalog import BUILTIN_MODELS, Catalog, ModelInfo
 from .errors import ApiError
 from .ids import RequestIds
+from .reply import Reply
 from .request import ChatRequest
 from .validate import OPENAI, Dialect
 
@@ -27,6 +28,7 @@ class Profile:
     model_filter: Callable[[ModelInfo], bool] = lambda m: True
     extra_headers: Callable[[RequestIds], dict[str, str]] = lambda ids: {}
     rules: tuple[Callable[[ChatRequest, ModelInfo], None], ...] = field(default_factory=tuple)
+    extensions: tuple[Callable[[ChatRequest, ModelInfo, Reply, RequestIds], Reply], ...] = field(default_factory=tuple)
 
     def catalog(self) -> Catalog:
         return Catalog(m for m in BUILTIN_MODELS if self.model_filter(m))
@@ -34,6 +36,12 @@ class Profile:
     def check(self, request: ChatRequest, model: ModelInfo) -> None:
         for rule in self.rules:
             rule(request, model)
+
+    def extend(self, request: ChatRequest, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
+        """Response extensions of the gateway (annotations, reasoning, ...), applied after decide."""
+        for extension in self.extensions:
+            reply = extension(request, model, reply, ids)
+        return reply
 
     def response_headers(self, ids: RequestIds) -> dict[str, str]:
         return self.extra_headers(ids)
