@@ -56,7 +56,7 @@ class ModelInfo:
     search: bool = False  # *-search-preview: web_search_options, url_citation annotations
     ttft_ms: float = 300.0  # realistic latency profile (plausible defaults, not vendor figures)
     tokens_per_second: float = 80.0
-    needs_verification: bool = False  # SiliconFlow: answers 403 until the account is verified
+    needs_verification: bool = False  # SiliconFlow profile: 403 "requires real-name authentication"
     max_images: int = 500
     max_image_bytes: int = 50 * 1024 * 1024
     created: int = 1_700_000_000
@@ -113,6 +113,7 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         input_price=2.5,
         output_price=10.0,
         search=True,
+        system_fingerprint="",  # VCR chat-web-search: "" rather than null or fp_
         context_window=128_000,
         max_output_tokens=16_384,
     ),
@@ -122,6 +123,7 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         input_price=0.15,
         output_price=0.6,
         search=True,
+        system_fingerprint="",  # VCR chat-web-search: "" rather than null or fp_
         context_window=128_000,
         max_output_tokens=16_384,
     ),
@@ -326,6 +328,20 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         reasoning="visible",
         input_price=1.2,
         output_price=1.2,
+    ),
+    # SiliconFlow's "Pro/" tier: the model the 403 "requires real-name authentication" rule is shown on
+    # (which models SiliconFlow gates is an account matter; the doc's own examples all answer, so none of
+    # their models is flagged). Flag any other model with ``needs_verification: true`` in a ``models:`` entry.
+    _m(
+        "Pro/deepseek-ai/DeepSeek-R1",
+        owned_by="deepseek-ai",
+        context_window=65_536,
+        max_output_tokens=16_384,
+        reasoning="visible",
+        input_price=0.55,
+        output_price=2.19,
+        ttft_ms=1200,
+        tokens_per_second=40,
         needs_verification=True,
     ),
     # --- MyTokenGate (Claude / GPT / Gemini behind one key) ------------------------------------

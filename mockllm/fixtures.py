@@ -241,7 +241,10 @@ class MatchModel(_Strict):
     model: str | None = Field(None, min_length=1)
     user: str | None = Field(None, min_length=1)
     user_regex: str | None = None
+    user_sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
     system: str | None = Field(None, min_length=1)
+    system_sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
+    tools_sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
     has_image: bool | None = None
     image_count: int | None = Field(None, ge=0)
     image_sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
@@ -273,8 +276,14 @@ class MatchModel(_Strict):
             parts.append(m.UserContains(self.user))
         if self.user_regex is not None:
             parts.append(m.UserRegex(self.user_regex))
+        if self.user_sha256 is not None:
+            parts.append(m.UserSha(self.user_sha256))
         if self.system is not None:
             parts.append(m.System(self.system))
+        if self.system_sha256 is not None:
+            parts.append(m.SystemSha(self.system_sha256))
+        if self.tools_sha256 is not None:
+            parts.append(m.ToolsSha(self.tools_sha256))
         if self.has_image is not None:
             parts.append(m.HasImage(self.has_image))
         if self.image_count is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,22 +50,24 @@ def request_digest(request: ChatRequest, server_seed: int) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN = re.compile("[A-Za-z]")
+
+
 def is_chinese(text: str) -> bool:
     """True when CJK ideographs make up a good share of the letters: answer in the user's language."""
-    cjk = letters = 0
-    for ch in text[:2000]:
-        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-            cjk += 1
-        elif ch.isalpha():
-            letters += 1
-    return cjk > 0 and cjk * 3 >= letters
+    if text.isascii():
+        return False
+    head = text[:2000]
+    cjk = len(_CJK.findall(head))
+    return cjk > 0 and cjk * 3 >= len(_LATIN.findall(head))
 
 
 def _english(rng: random.Random, sentences: int) -> str:
     out: list[str] = []
     for _ in range(sentences):
         count = rng.randint(6, 16)
-        words = [rng.choice(_EN_WORDS) for _ in range(count)]
+        words = rng.choices(_EN_WORDS, k=count)
         if count > 9 and rng.random() < 0.4:
             words[rng.randint(3, count - 4)] += ","
         words[0] = words[0].capitalize()
@@ -76,7 +79,7 @@ def _chinese(rng: random.Random, sentences: int) -> str:
     out: list[str] = []
     for _ in range(sentences):
         count = rng.randint(4, 10)
-        words = [rng.choice(_ZH_WORDS) for _ in range(count)]
+        words = rng.choices(_ZH_WORDS, k=count)
         if count > 6 and rng.random() < 0.5:
             words[rng.randint(2, count - 3)] += "，"
         out.append("".join(words) + "。")
@@ -126,8 +129,10 @@ class Generator:
     def __init__(self, server_seed: int = 0) -> None:
         self.server_seed = server_seed
 
-    def reply(self, request: ChatRequest, model: ModelInfo) -> Reply:
-        digest = request_digest(request, self.server_seed)
+    def reply(self, request: ChatRequest, model: ModelInfo, digest: bytes | None = None) -> Reply:
+        """The answer for ``request``; ``digest`` (from :func:`request_digest`) saves hashing twice."""
+        if digest is None:
+            digest = request_digest(request, self.server_seed)
         base = int.from_bytes(digest, "big")
         choices = [self._choice(request, model, random.Random(base + index)) for index in range(request.n)]
         first = choices[0]

@@ -15,13 +15,13 @@ _ALNUM = string.ascii_letters + string.digits
 
 
 def _alnum(material: bytes, length: int) -> str:
+    """``length`` base-62 digits of a 512-bit hash (enough for 85 digits; we need at most 32)."""
+    value = int.from_bytes(hashlib.blake2b(material, digest_size=64).digest(), "big")
     out: list[str] = []
-    counter = 0
-    while len(out) < length:
-        block = hashlib.blake2b(material + counter.to_bytes(4, "big"), digest_size=64).digest()
-        out.extend(_ALNUM[b % 62] for b in block if b < 248)  # 248 = 4*62: unbiased
-        counter += 1
-    return "".join(out[:length])
+    for _ in range(length):
+        value, digit = divmod(value, 62)
+        out.append(_ALNUM[digit])
+    return "".join(out)
 
 
 class IdFactory:
@@ -32,14 +32,15 @@ class IdFactory:
         self._counter = itertools.count()
 
     def for_request(self, digest: bytes) -> RequestIds:
-        return RequestIds(f"{self.seed}:{next(self._counter)}:".encode() + digest)
+        return RequestIds(f"{self.seed}:{next(self._counter)}:".encode() + digest, digest)
 
 
 class RequestIds:
-    __slots__ = ("_material",)
+    __slots__ = ("_material", "digest")
 
-    def __init__(self, material: bytes) -> None:
+    def __init__(self, material: bytes, digest: bytes = b"") -> None:
         self._material = material
+        self.digest = digest  # the request's content digest (same for identical requests)
 
     def completion(self) -> str:
         return "chatcmpl-" + _alnum(self._material + b"completion", 29)

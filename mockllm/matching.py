@@ -36,6 +36,8 @@ exponential time on a crafted message and freeze the single event loop. Two chea
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import re
 import typing
 from collections.abc import Iterable
@@ -73,10 +75,15 @@ __all__ = [
     "Session",
     "Stream",
     "System",
+    "SystemSha",
+    "ToolsSha",
     "UnsafeRegexError",
     "UserContains",
     "UserRegex",
+    "UserSha",
     "compile_user_regex",
+    "system_digest",
+    "tools_digest",
 ]
 
 #: Characters of the last user message a ``user_regex`` is run over (see the module docstring).
@@ -138,6 +145,18 @@ class RequestView:
         return any(m.role in ("system", "developer") for m in self.request.messages)
 
     @cached_property
+    def user_sha256(self) -> str:
+        return system_digest(self.user_text)
+
+    @cached_property
+    def system_sha256(self) -> str:
+        return system_digest(self.system_text)
+
+    @cached_property
+    def tools_sha256(self) -> str:
+        return tools_digest(self.request.raw.get("tools"))
+
+    @cached_property
     def images(self) -> list[ImageInfo]:
         return self.request.images
 
@@ -148,6 +167,19 @@ class RequestView:
     @cached_property
     def tool_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.request.tools)
+
+
+def system_digest(text: str) -> str:
+    """sha256 (hex) of a text's UTF-8 bytes: the system/developer text as :attr:`ChatRequest.system_text`
+    joins it ("" if none), or the last user message's text (``user_sha256``)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def tools_digest(tools: typing.Any) -> str:
+    """sha256 (hex) of the ``tools`` array as sent, in canonical JSON (sorted keys, no spaces, UTF-8);
+    no tools hashes as ``[]``, so "no tools" is a value a fixture can require too."""
+    text = json.dumps(tools or [], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def as_view(request: ChatRequest | RequestView) -> RequestView:
@@ -417,6 +449,82 @@ class System(Condition):
         if not view.has_system:
             return f"system: expected substring {self.text!r} in a system/developer message, but there is none"
         return f"system: expected substring {self.text!r} in system/developer messages {_quote(view.system_text)}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserSha(Condition):
+    """``user_sha256``: the last user message's text hashes to this (:func:`system_digest`).
+
+    The exact-match condition for long messages: an anchored ``user_regex`` of a few thousand
+    characters costs the ``regex`` engine seconds on its first search (it builds tables for the
+    literal), and a hash keeps the file small.
+    """
+
+    sha256: str
+    key: ClassVar[str] = "user_sha256"
+    cost: ClassVar[int] = 8
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", self.sha256.lower())
+
+    def test(self, view: RequestView) -> bool:
+        return view.user_sha256 == self.sha256
+
+    def describe(self) -> str:
+        return f"last user message with sha256 {self.sha256[:12]}…"
+
+    def explain(self, view: RequestView) -> str:
+        return f"user_sha256: expected {self.sha256[:12]}…, got {view.user_sha256[:12]}… ({_quote(view.user_text)})"
+
+
+@dataclass(frozen=True, slots=True)
+class SystemSha(Condition):
+    """``system_sha256``: the system/developer text hashes to this (:func:`system_digest`).
+
+    Written by ``mockllm record``: the same user message under two system prompts is two exchanges,
+    and a hash keeps a long prompt out of the fixture file.
+    """
+
+    sha256: str
+    key: ClassVar[str] = "system_sha256"
+    cost: ClassVar[int] = 8
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", self.sha256.lower())
+
+    def test(self, view: RequestView) -> bool:
+        return view.system_sha256 == self.sha256
+
+    def describe(self) -> str:
+        return f"system text with sha256 {self.sha256[:12]}…"
+
+    def explain(self, view: RequestView) -> str:
+        return (
+            f"system_sha256: expected {self.sha256[:12]}…, got {view.system_sha256[:12]}… ({_quote(view.system_text)})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ToolsSha(Condition):
+    """``tools_sha256``: the request's ``tools`` hash to this (:func:`tools_digest`; no tools is ``[]``)."""
+
+    sha256: str
+    key: ClassVar[str] = "tools_sha256"
+    cost: ClassVar[int] = 8
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", self.sha256.lower())
+
+    def test(self, view: RequestView) -> bool:
+        return view.tools_sha256 == self.sha256
+
+    def describe(self) -> str:
+        return f"tools with sha256 {self.sha256[:12]}…"
+
+    def explain(self, view: RequestView) -> str:
+        return (
+            f"tools_sha256: expected {self.sha256[:12]}…, got {view.tools_sha256[:12]}… (tools {list(view.tool_names)})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,7 @@ class Pipeline:
     def handle(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
         started = time.perf_counter()
         raw: Any = None
+        size = len(body)
         try:
             auth.check_key(auth.bearer_key(headers), self.settings.api_keys)
             try:
@@ -125,10 +126,11 @@ class Pipeline:
         except ApiError as error:
             outcome = error_outcome(error)
             outcome.raw = raw
-            outcome.info["elapsed"] = time.perf_counter() - started
+            outcome.info["body_bytes"] = size
             return outcome
 
-        ids = self.ids.for_request(request_digest(request, self.settings.seed))
+        digest = request_digest(request, self.settings.seed)
+        ids = self.ids.for_request(digest)
         request_id = ids.request()
         reply: Reply | None = None
         try:
@@ -148,6 +150,7 @@ class Pipeline:
             outcome = error_outcome(error, request_id)
             outcome.request, outcome.model, outcome.ids, outcome.reply = request, model, ids, reply
             outcome.raw = raw
+            outcome.info["body_bytes"] = size
             return outcome
 
         headers_out = {
@@ -161,6 +164,7 @@ class Pipeline:
         outcome = Outcome(
             200, headers_out, request=request, model=model, reply=reply, completion=completion, ids=ids, raw=raw
         )
+        outcome.info["body_bytes"] = size
         if request.stream:
             headers_out["content-type"] = "text/event-stream; charset=utf-8"
             outcome.plan = stream_plan(
@@ -189,14 +193,14 @@ class Pipeline:
             if reply.error is None and not _has_answer(reply):
                 # A fault-only fixture entry: the faulted answer is what the generator would say.
                 fault, source = reply.fault, reply.source
-                reply = self.generator.reply(request, model)
+                reply = self.generator.reply(request, model, ids.digest)
                 reply.fault, reply.source = fault, source
             elif request.n > 1 and reply.choices is None:
                 reply.choices = [reply] * request.n
         elif self.settings.strict and injected is None:
             raise self.strict_miss(request)
         else:
-            reply = self.generator.reply(request, model)
+            reply = self.generator.reply(request, model, ids.digest)
         if injected is not None:
             reply.fault, reply.source = injected.fault, injected.source
         return reply
@@ -241,11 +245,13 @@ class Pipeline:
             outcome=kind,
             source=source,
             stream=bool(request.stream) if request is not None else False,
-            request=shorten(outcome.raw),
+            # The parsed body is never mutated after validation, so small bodies are kept as they are;
+            # only large ones (images, long prompts) are copied with their blobs cut.
+            request=shorten(outcome.raw) if outcome.info.get("body_bytes", 0) > 16_384 else outcome.raw,
             error=outcome.error.body()["error"] if outcome.error is not None else None,
             fault=fault,
             latency_ms=latency_s * 1000,
-            info=dict(outcome.info),
+            info=outcome.info,
         )
         entry.info["headers"] = {k: v for k, v in headers.items() if k.startswith(("x-mockllm", "x-stainless"))}
         if completion is not None and outcome.model is not None:

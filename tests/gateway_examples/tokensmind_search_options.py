@@ -1,0 +1,1 @@
+web_search_options={}, # 搜索参数
