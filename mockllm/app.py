@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from . import auth
 from .config import Settings
 from .errors import ApiError
 from .fixtures import FixtureTable
+from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
 from .pacing import PacingSettings, schedule
 from .pipeline import Outcome, Pipeline, error_outcome
 
@@ -31,6 +34,7 @@ STATS: web.AppKey[dict[str, int]] = web.AppKey("stats", dict)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MB = 1024 * 1024
+SHUTDOWN_GRACE_S = 1.0
 
 
 def _json_response(outcome: Outcome) -> web.Response:
@@ -47,9 +51,15 @@ def _error_response(error: ApiError, request_id: str | None = None) -> web.Respo
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Map aiohttp's own HTTP exceptions and any unexpected failure to OpenAI-shaped bodies."""
+    """Map aiohttp's own HTTP exceptions and any unexpected failure to OpenAI-shaped bodies.
+
+    An unexpected exception is contained to its request: a 500 naming a request id, one log line with
+    the traceback, and the connection stays usable for the next request.
+    """
     try:
         return await handler(request)
+    except ApiError as error:
+        return _error_response(error)
     except web.HTTPNotFound:
         return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
     except web.HTTPMethodNotAllowed as exc:
@@ -61,22 +71,30 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             headers={"Allow": allowed},
         )
         return _error_response(error)
-    except web.HTTPRequestEntityTooLarge as exc:
+    except web.HTTPRequestEntityTooLarge:
+        # aiohttp's exception keeps no sizes; the announced length is what the client can act on.
         limit = request.app[PIPELINE].settings.max_body_mb
+        announced = request.content_length
+        got = f" (got {announced} bytes)" if announced is not None else ""
         error = ApiError(
             413,
-            f"Request body too large: the limit is {limit:g} MB (got {exc.actual_size} bytes). "
+            f"Request body too large: the limit is {limit:g} MB{got}. "
             "Start the server with a larger --max-body-mb to accept it.",
             code="request_too_large",
         )
-        return _error_response(error)
+        response = _error_response(error)
+        response.force_close()  # the rest of the body is still on the wire: do not parse it as a request
+        return response
     except web.HTTPException:
         raise
-    except (asyncio.CancelledError, ConnectionResetError):
+    except (asyncio.CancelledError, ConnectionError):
         raise
     except Exception:
-        request_id = "req_" + format(time.time_ns() & (2**128 - 1), "032x")[-32:]
+        request_id = "req_" + os.urandom(16).hex()
         log.exception("internal error while serving %s %s (request id %s)", request.method, request.path, request_id)
+        guard = request.app.get(GUARD)
+        if guard is not None:
+            guard.count("internal_errors")
         error = ApiError(
             500,
             "The server had an error while processing your request. Sorry about that! "
@@ -129,6 +147,9 @@ async def write_stream(
 
     A client that goes away ends the loop quietly (recorded in the outcome's info); shutdown ends it too.
     """
+    if (busy := refuse_stream(request)) is not None:  # --max-streams; the slot is freed by limits_middleware
+        outcome.status, outcome.info["refused"] = 503, "max_streams"
+        return busy
     app = request.app
     pipeline = app[PIPELINE]
     assert outcome.plan is not None
@@ -136,13 +157,15 @@ async def write_stream(
     events = plan.events if events is None else events
     response = web.StreamResponse(status=200, headers=outcome.headers)
     response.headers["Cache-Control"] = "no-cache"
-    await response.prepare(request)
     transport = request.transport
     if transport is not None:
         app[STREAMS].add(transport)  # type: ignore[arg-type]
     closing = app[CLOSING]
     sent = 0
     try:
+        # Inside the try: a client that gave up during a held stream (stall, slow first byte) makes
+        # prepare() fail, and that is the client's choice, not a server error.
+        await response.prepare(request)
         pacing = _pacing(pipeline, outcome)
         if pacing is None:
             await response.write(b"".join(events))
@@ -183,11 +206,18 @@ async def write_stream(
     return response
 
 
+def _check_key(request: web.Request) -> None:
+    """The models routes are API routes: with ``--api-key`` set they answer 401 like chat completions."""
+    auth.check_key(auth.bearer_key(request.headers), request.app[PIPELINE].settings.api_keys)
+
+
 async def list_models(request: web.Request) -> web.Response:
+    _check_key(request)
     return web.json_response(request.app[PIPELINE].models_body())
 
 
 async def get_model(request: web.Request) -> web.Response:
+    _check_key(request)
     pipeline = request.app[PIPELINE]
     model_id = request.match_info["model"]
     model = pipeline.catalog.get(model_id)
@@ -201,12 +231,37 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def _on_shutdown(app: web.Application) -> None:
-    """End open streams promptly: paced loops see the event; the rest are closed."""
+    """End open streams promptly: paced loops see the event and finish their last write; then every
+    stream's connection is closed, and one whose client stopped reading is aborted after a short grace,
+    so a SIGTERM with many streams open ends within a bounded time."""
     app[CLOSING].set()
     await asyncio.sleep(0)
     for transport in list(app[STREAMS]):
         if not transport.is_closing():
             transport.close()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_GRACE_S
+    while app[STREAMS] and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    for transport in list(app[STREAMS]):
+        transport.abort()
+
+
+async def _stats(request: web.Request) -> web.Response:
+    return web.json_response(stats(request.app))
+
+
+def _test_hooks(pipeline: Pipeline) -> None:
+    """Test-only (``Settings.test_hooks``): ``x-mockllm-test-raise`` makes the pipeline raise, so tests can
+    check that an internal failure is contained. Off by default and absent from ``serve --help``."""
+    handle = pipeline.handle
+
+    def raising(body: bytes, headers: Any) -> Outcome:
+        if headers.get("x-mockllm-test-raise"):
+            raise RuntimeError("x-mockllm-test-raise: an internal failure on demand")
+        return handle(body, headers)
+
+    pipeline.handle = raising  # type: ignore[method-assign]
 
 
 def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Application:
@@ -226,8 +281,13 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     pipeline = Pipeline(settings, fixtures)
     for model in catalog_models:
         pipeline.catalog.add(model)
-    app = web.Application(client_max_size=int(settings.max_body_mb * MB), middlewares=[error_middleware])
+    if settings.test_hooks:
+        _test_hooks(pipeline)
+    app = web.Application(
+        client_max_size=int(settings.max_body_mb * MB), middlewares=[error_middleware, limits_middleware]
+    )
     app[PIPELINE] = pipeline
+    app[GUARD] = ResourceGuard.from_settings(settings)
     app[STREAMS] = set()
     app[CLOSING] = asyncio.Event()
     app[STATS] = {}
@@ -236,9 +296,11 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_get("/health", health)
     app.on_shutdown.append(_on_shutdown)
-    from .admin import setup_admin
+    from .admin import ADMIN, PREFIX, _guarded, setup_admin
 
     setup_admin(app)
+    if app[ADMIN].access != "off":
+        app.router.add_get(f"{PREFIX}/stats", _guarded(_stats))
     return app
 
 

@@ -1,4 +1,4 @@
-"""``mockllm`` command line: ``serve`` and ``check`` (``record`` arrives with its own issue).
+"""``mockllm`` command line: ``serve``, ``check`` and ``record`` (a recording proxy, see ``record.py``).
 
 Errors a user can fix (a bad flag, an unreadable fixture path, a broken fixture file) are one line on
 stderr and exit status 2, never a traceback.
@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
 
@@ -24,11 +25,37 @@ class _Parser(argparse.ArgumentParser):
     """argparse prints usage plus the error; we keep it to one line and exit 2 as promised."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"mockllm: error: {message} (see 'mockllm {self.prog.split()[-1]} --help')\n")
+        # ``prog`` is "mockllm" for the top level and "mockllm serve" for a command: name it as is.
+        self.exit(2, f"mockllm: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:
+        """Unknown flags after a command are that command's mistake, so its own ``--help`` is the hint."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            sub = self._commands().get(command) if command else None
+            (sub or self).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _commands(self) -> dict[str, argparse.ArgumentParser]:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return dict(action.choices)
+        return {}
 
 
 def _positive_float(text: str) -> float:
     value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
     return value
@@ -48,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mockllm",
         description="A local, deterministic emulator of the OpenAI-compatible Chat Completions API.",
-        epilog="Run 'mockllm serve --help' or 'mockllm check --help' for each command's options.",
+        epilog="Run 'mockllm COMMAND --help' (serve, check, record) for each command's options.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -80,9 +107,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-size", type=int, default=1000, help="requests kept in the journal (default 1000)")
     serve.add_argument("--admin-token", help="token the admin API requires (needed when not bound to loopback)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    limits = serve.add_argument_group("limits (for a server shared by many clients; 503/408/431 beyond them)")
+    limits.add_argument("--max-connections", type=_positive_int, default=1000, help="open connections (default 1000)")
+    limits.add_argument("--max-streams", type=_positive_int, default=500, help="streams in flight (default 500)")
+    limits.add_argument("--header-timeout", type=_positive_float, default=10.0, help="s to send headers (default 10)")
+    limits.add_argument("--body-timeout", type=_positive_float, default=30.0, help="s to send a body (default 30)")
+    limits.add_argument(
+        "--write-timeout", type=_positive_float, default=30.0, help="s a client may read nothing (default 30)"
+    )
+    limits.add_argument("--idle-timeout", type=_positive_float, default=75.0, help="s keep-alive idle (default 75)")
+    limits.add_argument(
+        "--shutdown-timeout", type=_positive_float, default=5.0, help="s open requests get on SIGTERM (default 5)"
+    )
+    serve.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)  # x-mockllm-test-raise
 
     check = sub.add_parser("check", help="validate fixture files without serving", description="Check fixtures.")
     check.add_argument("paths", nargs="+", metavar="PATH")
+
+    from .record import add_record_parser
+
+    add_record_parser(sub)
     return parser
 
 
@@ -111,6 +155,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         chaos=args.chaos,
         journal_size=args.journal_size,
         admin_token=args.admin_token,
+        max_connections=args.max_connections,
+        max_streams=args.max_streams,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        write_timeout=args.write_timeout,
+        idle_timeout=args.idle_timeout,
+        shutdown_timeout=args.shutdown_timeout,
+        test_hooks=args.test_hooks,
     )
 
 
@@ -120,10 +172,11 @@ async def serve(settings: Settings) -> int:
 
     from . import tokens
     from .app import make_app
+    from .limits import GuardedRunner
 
     tokens.warm()
     app = make_app(settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+    runner = GuardedRunner(app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_address=True)
     try:
@@ -162,6 +215,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(report.summary())
         return 0 if report.ok else 1
     import logging
+
+    if args.command == "record":
+        from .record import run_record
+
+        # INFO by default: one line per recorded exchange is the progress report a recording session wants.
+        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            return run_record(args)
+        except KeyboardInterrupt:
+            return 0
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)

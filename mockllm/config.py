@@ -29,6 +29,17 @@ class Settings:
     tpm: int | None = None
     chaos: str | None = None
     allow_fetch: bool = False
+    # Resource bounds for a server shared by many clients (see mockllm/limits.py); timeouts in seconds.
+    max_connections: int = 1000
+    max_streams: int = 500
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    write_timeout: float = 30.0
+    idle_timeout: float = 75.0
+    shutdown_timeout: float = 5.0
+    # Test-only: honour ``x-mockllm-test-raise`` (an internal failure on demand). Never set by the CLI's
+    # documented flags, so ordinary users cannot make the server raise.
+    test_hooks: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:

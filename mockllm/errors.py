@@ -133,8 +133,7 @@ class ApiError(Exception):
     def empty_array(cls, param: str) -> ApiError:
         return cls(
             400,
-            f"Invalid '{param}': empty array. Expected an array with minimum length 1, "
-            "but got an empty array instead.",
+            f"Invalid '{param}': empty array. Expected an array with minimum length 1, but got an empty array instead.",
             param=param,
             code="empty_array",
         )

@@ -111,8 +111,11 @@ def error_from_spec(spec: ErrorSpec, request: ChatRequest, model: ModelInfo, req
         "request_id": request_id.removeprefix("req_"),
     }
     message = spec.message if spec.message is not None else preset.message.format(**values)
-    headers = dict(preset.headers)
-    headers.update(spec.headers)
+    # HTTP header names are case-insensitive: keyed by lower-case name, an override such as
+    # ``Retry-After-Ms`` replaces the preset's ``retry-after-ms`` instead of going out beside it (a
+    # repeated header reaches the SDK as "1000, 150", which it cannot parse and ignores).
+    headers = {name.lower(): value for name, value in preset.headers.items()}
+    headers.update({name.lower(): value for name, value in spec.headers.items()})
     return ApiError(
         spec.status or preset.status,
         message,

@@ -32,7 +32,7 @@ import difflib
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -645,15 +645,12 @@ class FixtureTable:
 
         Only called when a request matched nothing or the journal asks, so it may do the full work.
         """
-        view = m.RequestView(request)
-        misses = []
-        for position, fx in enumerate(self._ordered):
-            failures = fx.condition.failures(view) if isinstance(fx.condition, m.All) else []
-            if failures:
-                misses.append((len(failures), position, NearMiss(fx, failures)))
-        misses.sort(key=lambda t: (t[0], t[1]))
-        found = [t[2] for t in misses]
-        return found if limit is None else found[:limit]
+        return _explain(self._ordered, request, limit)
+
+    def explainer(self, request: ChatRequest, limit: int | None = None) -> Callable[[], builtins.list[NearMiss]]:
+        """:meth:`explain`, deferred: bound to the fixtures in force now, computed when called."""
+        ordered = self._ordered
+        return lambda: _explain(ordered, request, limit)
 
     def calls(self, name: str, session: str | None = None) -> int:
         """How many requests of ``session`` the fixture answered since the last reset (0 if evicted)."""
@@ -671,6 +668,18 @@ class FixtureTable:
     def list(self) -> builtins.list[Fixture]:
         """Fixtures in decision order."""
         return builtins.list(self._ordered)
+
+
+def _explain(ordered: tuple[Fixture, ...], request: ChatRequest, limit: int | None) -> list[NearMiss]:
+    view = m.RequestView(request)
+    misses = []
+    for position, fx in enumerate(ordered):
+        failures = fx.condition.failures(view) if isinstance(fx.condition, m.All) else []
+        if failures:
+            misses.append((len(failures), position, NearMiss(fx, failures)))
+    misses.sort(key=lambda t: (t[0], t[1]))
+    found = [t[2] for t in misses]
+    return found if limit is None else found[:limit]
 
 
 # ===== loading ======================================================================================

@@ -9,10 +9,12 @@ no Faker instance on the hot path), so two processes on two machines write byte-
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -123,22 +125,62 @@ def tool_to_call(request: ChatRequest) -> list[ToolSpec]:
     return hits if request.parallel_tool_calls else hits[:1]
 
 
-class Generator:
-    """Builds ``Reply`` objects from a request alone. Stateless apart from the server seed."""
+def copy_reply(reply: Reply) -> Reply:
+    """A copy the caller may mutate (fault, source, profile extensions) without touching the original.
 
-    def __init__(self, server_seed: int = 0) -> None:
+    ``ToolCallSpec`` is frozen, so copying the lists is enough; for ``n > 1`` the first choice is the
+    reply itself, and stays so in the copy.
+    """
+    first = dataclasses.replace(reply, tool_calls=list(reply.tool_calls), annotations=list(reply.annotations))
+    if reply.choices:
+        first.choices = [
+            first
+            if c is reply
+            else dataclasses.replace(c, tool_calls=list(c.tool_calls), annotations=list(c.annotations))
+            for c in reply.choices
+        ]
+    return first
+
+
+class Generator:
+    """Builds ``Reply`` objects from a request alone. Stateless apart from the server seed.
+
+    Answers are pure functions of the request, so the last ``memo_size`` are memoised: a test suite or a
+    load test sends the same request many times, and drawing ~150 words costs more than everything else
+    a request does. The memo is keyed by everything :meth:`_choice` reads.
+    """
+
+    def __init__(self, server_seed: int = 0, memo_size: int = 512) -> None:
         self.server_seed = server_seed
+        self.memo_size = memo_size
+        self._memo: OrderedDict[tuple[Any, ...], Reply] = OrderedDict()
 
     def reply(self, request: ChatRequest, model: ModelInfo, digest: bytes | None = None) -> Reply:
         """The answer for ``request``; ``digest`` (from :func:`request_digest`) saves hashing twice."""
         if digest is None:
             digest = request_digest(request, self.server_seed)
-        base = int.from_bytes(digest, "big")
-        choices = [self._choice(request, model, random.Random(base + index)) for index in range(request.n)]
-        first = choices[0]
-        if request.n > 1:
-            first.choices = choices
-        return first
+        key = (
+            digest,
+            model.id,
+            model.reasoning,
+            request.n,
+            request.reasoning_effort,
+            request.extras.get("enable_thinking", True) is not False,
+            request.parallel_tool_calls,
+            repr(request.tool_choice),
+        )
+        memo = self._memo
+        cached = memo.get(key)
+        if cached is None:
+            base = int.from_bytes(digest, "big")
+            choices = [self._choice(request, model, random.Random(base + index)) for index in range(request.n)]
+            cached = choices[0]
+            if request.n > 1:
+                cached.choices = choices
+            memo[key] = cached
+            if len(memo) > self.memo_size:
+                memo.popitem(last=False)
+        return copy_reply(cached)
 
     def _choice(self, request: ChatRequest, model: ModelInfo, rng: random.Random) -> Reply:
         chinese = is_chinese(request.last_user_text)

@@ -11,7 +11,7 @@ import itertools
 import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +61,18 @@ class Entry:
     latency_ms: float = 0.0
     near_misses: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    #: Computes ``near_misses`` when first read: explaining every fixture's failure costs more than
+    #: answering, and most entries are never looked at. It is bound to the fixtures in force at the time.
+    explain: Callable[[], list[dict[str, Any]]] | None = None
+
+    def resolve(self) -> None:
+        """Fill ``near_misses`` from ``explain`` (once)."""
+        if self.explain is not None:
+            self.near_misses = self.explain()
+            self.explain = None
 
     def to_json(self) -> dict[str, Any]:
+        self.resolve()
         return {
             "seq": self.seq,
             "time": self.time,

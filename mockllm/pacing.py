@@ -10,6 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
+_TOKEN_KINDS = frozenset(("content", "reasoning", "refusal", "tool"))
+
+
 @dataclass(frozen=True, slots=True)
 class PacingSettings:
     ttft_ms: float
@@ -22,16 +25,19 @@ def schedule(
 ) -> list[float]:
     """Seconds to wait *before* each event.
 
-    The role chunk waits the time to first token; each later event waits ``tokens / tokens_per_second``;
-    finish, usage and ``[DONE]`` follow at once, as they do on the real API.
+    The role chunk waits the time to first token and the first token-carrying chunk goes with it (time
+    to first token means the first *token*, which is what clients measure); each later event waits
+    ``tokens / tokens_per_second``; finish, usage and ``[DONE]`` follow at once, as on the real API.
     """
     per_token = 1.0 / pacing.tokens_per_second if pacing.tokens_per_second > 0 else 0.0
     out: list[float] = []
+    first_token = True
     for i, (kind, count) in enumerate(zip(kinds, token_counts, strict=True)):
         if i == 0:
             base = pacing.ttft_ms / 1000.0
-        elif kind in ("content", "reasoning", "tool") and count:
-            base = per_token * count
+        elif kind in _TOKEN_KINDS and count:
+            base = 0.0 if first_token else per_token * count
+            first_token = False
         else:
             base = 0.0
         if base and pacing.jitter:

@@ -7,6 +7,7 @@ pipeline object the app owns, so tests can drive it directly and the HTTP layer 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -124,7 +125,10 @@ class Pipeline:
             prompt = shaping.prompt_usage(request, model)
             shaping.check_context(request, model, prompt.total)
         except ApiError as error:
-            outcome = error_outcome(error)
+            # Every answer carries an x-request-id, rejected ones too (support asks for it). The request
+            # was not understood, so its id comes from the raw bytes and the counter.
+            ids = self.ids.for_request(hashlib.blake2b(body, digest_size=16).digest())
+            outcome = error_outcome(error, ids.request())
             outcome.raw = raw
             outcome.info["body_bytes"] = size
             return outcome
@@ -133,20 +137,33 @@ class Pipeline:
         ids = self.ids.for_request(digest)
         request_id = ids.request()
         reply: Reply | None = None
+        reserved = 0
         try:
             limit_headers = self.limiter.admit(
                 request.api_key, prompt.total + (request.max_tokens or 0), request.model, self.clock()
             )
+            reserved = prompt.total + (request.max_tokens or 0)
             reply = self.profile.extend(request, model, self.decide(request, model, ids), ids)
             if reply.error is not None:
                 raise error_from_spec(reply.error, request, model, request_id)
             if reply.fault is not None and reply.fault.kind == "content_filter":
                 reply = content_filtered(reply)
             completion = shaping.shape(
-                request, model, reply, ids, prompt, self.now(), chunk_tokens=self.settings.chunk_tokens
+                request,
+                model,
+                reply,
+                ids,
+                prompt,
+                self.now(),
+                chunk_tokens=self.settings.chunk_tokens,
+                completion_id=self.profile.completion_id(model, ids),
             )
-            self.limiter.debit(request.api_key, completion.usage["completion_tokens"], self.clock())
+            self.limiter.debit(
+                request.api_key, completion.usage["completion_tokens"], self.clock(), reserved=request.max_tokens or 0
+            )
         except ApiError as error:
+            if reserved:  # admitted, then answered with an error: an error costs no tokens
+                self.limiter.debit(request.api_key, 0, self.clock(), reserved=reserved)
             outcome = error_outcome(error, request_id)
             outcome.request, outcome.model, outcome.ids, outcome.reply = request, model, ids, reply
             outcome.raw = raw
@@ -171,6 +188,7 @@ class Pipeline:
                 completion,
                 include_usage=request.include_usage,
                 obfuscation=request.include_obfuscation and model.owned_by == "openai",
+                delta_defaults=self.profile.delta_defaults,
             )
         else:
             headers_out["content-type"] = "application/json"
@@ -197,6 +215,10 @@ class Pipeline:
                 reply.fault, reply.source = fault, source
             elif request.n > 1 and reply.choices is None:
                 reply.choices = [reply] * request.n
+            if not request.parallel_tool_calls:
+                # A script of several calls still obeys the request: one call per turn, as the real API.
+                for choice in reply.choices or [reply]:
+                    del choice.tool_calls[1:]
         elif self.settings.strict and injected is None:
             raise self.strict_miss(request)
         else:
@@ -240,7 +262,7 @@ class Pipeline:
             path=path,
             session=request.session if request is not None else None,
             api_key_hint=mask_key(key) if key else None,
-            model=request.model if request is not None else None,
+            model=request.model if request is not None else _raw_model(outcome.raw),
             status=outcome.status,
             outcome=kind,
             source=source,
@@ -262,9 +284,17 @@ class Pipeline:
             else:
                 entry.response = outcome.payload
         if kind == "generator" and request is not None and len(self.fixtures):
-            entry.near_misses = [
-                {"fixture": miss.name, "failures": miss.failures} for miss in self.fixtures.explain(request, limit=3)
-            ]
+            explain = self.fixtures.explainer(request, limit=3)
+
+            def near_misses() -> list[dict[str, Any]]:
+                return [{"fixture": miss.name, "failures": miss.failures} for miss in explain()]
+
+            # Deferred until someone reads the entry, except for large requests: the closure keeps the
+            # parsed request (images and all) alive, which the journal must not do for big bodies.
+            if outcome.info.get("body_bytes", 0) > 16_384:
+                entry.near_misses = near_misses()
+            else:
+                entry.explain = near_misses
         self.journal.add(entry)
         return entry
 
@@ -324,6 +354,12 @@ def content_filtered(reply: Reply) -> Reply:
     return Reply(
         content=content, finish_reason="content_filter", source=reply.source, pacing=reply.pacing, fault=reply.fault
     )
+
+
+def _raw_model(raw: Any) -> str | None:
+    """The model a rejected request asked for, if it named one: the journal shows it either way."""
+    model = raw.get("model") if isinstance(raw, dict) else None
+    return model if isinstance(model, str) else None
 
 
 def loads_or_none(text: str) -> Any:

@@ -20,13 +20,18 @@ NOMINAL_TPM = 30_000_000
 
 
 def go_duration(seconds: float) -> str:
-    """OpenAI's reset format: ``0s``, ``17ms``, ``2.572s``, ``6m0s``, ``1h2m3s``."""
+    """OpenAI's reset format: ``0s``, ``17ms``, ``2.572s``, ``6m0s``, ``1h2m3s``.
+
+    The unit is chosen after rounding, so a value just under a boundary carries into the next unit
+    (0.9996 s is ``1s``, never ``1000ms``; 59.9996 s is ``1m0s``, never ``60s``) like Go's own output.
+    """
     if seconds <= 0:
         return "0s"
-    if seconds < 1:
-        return f"{max(1, round(seconds * 1000))}ms"
-    if seconds < 60:
-        text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+    millis = round(seconds * 1000)
+    if millis < 1000:
+        return f"{max(1, millis)}ms"
+    if millis < 60_000:
+        text = f"{millis / 1000:.3f}".rstrip("0").rstrip(".")
         return f"{text}s"
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
@@ -103,10 +108,17 @@ class RateLimiter:
         token_bucket.level = max(token_bucket.level - tokens, 0.0)
         return self.headers(requests, token_bucket)
 
-    def debit(self, key: str | None, tokens: int, now: float) -> None:
-        """Charge tokens known only after answering (the completion)."""
+    def debit(self, key: str | None, tokens: int, now: float, *, reserved: int = 0) -> None:
+        """Settle a request once answered: its ``tokens`` of completion replace the ``reserved`` output
+        tokens :meth:`admit` took for it (its ``max_tokens``).
+
+        Admission must reserve the most a request may cost (prompt + ``max_tokens``), or a burst of
+        long answers would overdraw the bucket; once the completion is known the reservation is given
+        back and the actual count charged, so a request costs prompt + completion exactly once, and the
+        next answer's ``x-ratelimit-remaining-tokens`` shows what was really spent.
+        """
         _, token_bucket = self._buckets(key or "", now)
-        token_bucket.level = max(token_bucket.level - tokens, 0.0)
+        token_bucket.level = min(token_bucket.capacity, max(token_bucket.level + reserved - tokens, 0.0))
 
     def headers(self, requests: Bucket, token_bucket: Bucket) -> dict[str, str]:
         return {
@@ -121,7 +133,10 @@ class RateLimiter:
     def _refusal(
         self, kind: str, unit: str, limit: int, model: str, wait: float, requested: int, bucket: Bucket
     ) -> ApiError:
-        used = int(limit - bucket.level)
+        # Rounded up, as the bucket is short of ``requested``: "Used" + "Requested" must exceed "Limit",
+        # or the message contradicts itself (truncating gave "Limit 3, Used 2, Requested 1").
+        # round() first, so float noise (950.0000000001) does not add one.
+        used = max(math.ceil(round(limit - bucket.level, 6)), limit - requested + 1)
         retry_after = max(1, math.ceil(wait))
         wait_text = go_duration(wait)
         headers = {

@@ -572,30 +572,68 @@ def make_record_app(upstream: str, out: Path, *, pacing: str = "latency", timeou
 # ----- command line ----------------------------------------------------------------------------------
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
 def add_record_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``record`` to ``mockllm``'s sub-commands (``subparsers`` from ``add_subparsers``)."""
+    """Add ``record`` to ``mockllm``'s sub-commands (``subparsers`` from ``add_subparsers``).
+
+    The help text carries the whole workflow (point the client here, stop with Ctrl-C, replay with
+    ``serve --fixtures``) because ``mockllm record --help`` is where a user looks for it.
+    """
     record: argparse.ArgumentParser = subparsers.add_parser(
         "record",
-        help="proxy a real API and write what it answers as fixtures",
-        description="Serve /v1 as a proxy to --upstream and write each chat completion as a fixture file.",
-        epilog="Replay the session offline with: mockllm serve --fixtures DIR",
+        help="proxy a real OpenAI-compatible API and write its answers as fixtures",
+        description=(
+            "Serve /v1 as a proxy to --upstream. Point your client's base URL at the printed address and\n"
+            "use your real key: it is forwarded upstream and never written to disk. Each chat completion\n"
+            "(streamed or not) is relayed as it arrives and written to --out as a fixture file; other\n"
+            "paths (/v1/models, ...) pass through unrecorded. Stop with Ctrl-C or SIGTERM."
+        ),
+        epilog=(
+            "example:\n"
+            "  mockllm record --upstream https://api.openai.com/v1 --out fixtures/recorded\n"
+            "  OPENAI_BASE_URL=http://127.0.0.1:8000/v1 python my_app.py   # uses your OPENAI_API_KEY\n"
+            "  mockllm serve --fixtures fixtures/recorded                   # replay offline\n"
+            "  mockllm serve --fixtures fixtures/recorded --latency realistic  # ... at the recorded pace"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     record.add_argument(
-        "--upstream", required=True, metavar="URL", help="the real API's base URL, e.g. https://api.openai.com/v1"
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="the real API's base URL, version path included, e.g. https://api.openai.com/v1",
     )
     record.add_argument(
         "--out", default="fixtures/recorded", metavar="DIR", help="where fixtures go (default fixtures/recorded)"
     )
-    record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     record.add_argument("--port", type=int, default=8000, help="port (0 takes a free one; default 8000)")
     record.add_argument(
         "--pacing",
         choices=["latency", "fixture", "none"],
         default="latency",
-        help="stream timing: per model, applied on replay with --latency realistic (default); per fixture, "
-        "always applied; or not recorded",
+        help="stream timing: per model in DIR/models.yaml, applied on replay with --latency realistic "
+        "(default); per fixture, always applied on replay; or not recorded",
     )
-    record.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the upstream (default 600)")
+    record.add_argument(
+        "--timeout",
+        type=_positive,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds to wait for the upstream (default 600)",
+    )
+    record.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="stderr logging; info (default) logs one line per recorded exchange",
+    )
     return record
 
 
@@ -644,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mockllm")
     add_record_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["record", *(sys.argv[1:] if argv is None else argv)])
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run_record(args)
 
 

@@ -8,6 +8,7 @@ chunks and ``json.dumps`` of a whole chunk each time would dominate the server's
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,43 +79,71 @@ class StreamPlan:
         self.token_counts.append(token_count)
 
 
-def _pieces(token_list: list[int], encoding: str, per_chunk: int) -> list[tuple[str, list[int]]]:
+def _pieces(token_list: list[int], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
     """Split tokens into text pieces of ``per_chunk`` tokens, never splitting a UTF-8 character.
 
-    A token that ends inside a multi-byte character is carried into the next piece, as OpenAI's own
-    streams do; trailing bytes that never complete are dropped, matching ``shaping.safe_text``.
+    Returns the pieces and the number of tokens each carries. A token that ends inside a multi-byte
+    character is carried into the next piece, as OpenAI's own streams do; trailing bytes that never
+    complete are dropped, matching ``shaping.safe_text``. The bytes of every token come from one call
+    into the tokenizer, which is what keeps long streams cheap.
     """
-    enc = tokens.get_encoding(encoding)
-    out: list[tuple[str, list[int]]] = []
+    raw = tokens.get_encoding(encoding).decode_tokens_bytes(token_list)
+    counts_in = [1] * len(raw)
+    if per_chunk > 1:
+        raw = [b"".join(raw[i : i + per_chunk]) for i in range(0, len(raw), per_chunk)]
+        counts_in = [min(per_chunk, len(token_list) - i) for i in range(0, len(token_list), per_chunk)]
+    texts: list[str] = []
+    counts: list[int] = []
     pending = b""
-    pending_tokens: list[int] = []
-    for i in range(0, len(token_list), per_chunk):
-        group = token_list[i : i + per_chunk]
-        pending += b"".join(enc.decode_single_token_bytes(t) for t in group)
-        pending_tokens.extend(group)
+    carried = 0
+    for data, count in zip(raw, counts_in, strict=True):
+        if pending:
+            data = pending + data
+            count += carried
+            pending, carried = b"", 0
         try:
-            text = pending.decode("utf-8")
+            texts.append(data.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            if exc.start == 0 or exc.reason != "unexpected end of data":
+            if exc.reason != "unexpected end of data":
+                pending, carried = data, count  # invalid mid-sequence: wait for more bytes
                 continue
-            text = pending[: exc.start].decode("utf-8")
-            pending = pending[exc.start :]
-            out.append((text, pending_tokens))
-            pending_tokens = []
-            continue
-        out.append((text, pending_tokens))
-        pending = b""
-        pending_tokens = []
-    if pending_tokens:
-        if out:
-            out[-1][1].extend(pending_tokens)
+            if exc.start == 0:
+                pending, carried = data, count
+                continue
+            texts.append(data[: exc.start].decode("utf-8"))
+            pending, carried = data[exc.start :], 0
+        counts.append(count)
+    if carried:
+        if counts:
+            counts[-1] += carried
         else:
-            out.append(("", pending_tokens))
-    return out
+            texts.append("")
+            counts.append(carried)
+    return texts, counts
 
 
-def stream_plan(completion: Completion, *, include_usage: bool, obfuscation: bool) -> StreamPlan:
-    """Chunks as PROTOCOL.md §4: role, deltas, finish, usage (if asked), ``[DONE]``."""
+_str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
+
+
+def _defaults_suffix(defaults: Mapping[str, Any], own: tuple[str, ...]) -> str:
+    """``,"key":value`` for each profile default the delta does not set itself."""
+    return "".join(f",{_str(k)}:{_dumps(v)}" for k, v in defaults.items() if k not in own)
+
+
+def stream_plan(
+    completion: Completion,
+    *,
+    include_usage: bool,
+    obfuscation: bool,
+    delta_defaults: Mapping[str, Any] | None = None,
+) -> StreamPlan:
+    """Chunks as PROTOCOL.md §4: role, deltas, finish, usage (if asked), ``[DONE]``.
+
+    Each event is assembled from pre-serialised pieces around a JSON-escaped text piece, never by
+    ``json.dumps`` of a whole chunk: a 200-token answer is 200 chunks, and this loop is the server's
+    hottest when it streams. ``delta_defaults`` (a profile's) are members every delta carries.
+    """
+    defaults = delta_defaults or {}
     head: dict[str, Any] = {
         "id": completion.id,
         "object": "chat.completion.chunk",
@@ -124,65 +153,67 @@ def stream_plan(completion: Completion, *, include_usage: bool, obfuscation: boo
     if completion.service_tier is not None:
         head["service_tier"] = completion.service_tier
     head["system_fingerprint"] = completion.system_fingerprint
-    prefix = _dumps(head)[:-1] + ',"choices":['
-    tail_usage = ',"usage":null' if include_usage else ""
-    plan = StreamPlan()
-    pad_counter = [0]
+    prefix = "data: " + _dumps(head)[:-1] + ',"choices":['
+    close = "]" + (',"usage":null' if include_usage else "") + "}\n\n"
+    no_lp = ',"logprobs":null,"finish_reason":null}'
+    content_tail = _defaults_suffix(defaults, ("content",)) + "}"
+    reasoning_tail = _defaults_suffix(defaults, ("content", "reasoning_content")) + "}"
+    refusal_tail = _defaults_suffix(defaults, ("refusal",)) + "}"
+    tool_tail = "]" + _defaults_suffix(defaults, ("tool_calls",)) + "}"
 
-    def emit(choices_json: str, kind: str, token_count: int = 0, text_len: int = 0) -> None:
-        extra = ""
-        if obfuscation:
-            pad_counter[0] += 1
-            n = 1 + (pad_counter[0] * 7 + text_len) % 12
-            extra = f',"obfuscation":"{_OBFUSCATION_PAD[:n]}"'
-        plan.add(prefix + choices_json + "]" + tail_usage + extra + "}", kind, token_count)
-
-    per_choice: list[list[tuple[str, str, int, int]]] = []
+    per_choice: list[tuple[list[str], list[str], list[int]]] = []
     for choice in completion.choices:
-        events: list[tuple[str, str, int, int]] = []
-        idx = choice.index
-        has_text = choice.content is not None or not choice.tool_calls
-        role_delta: dict[str, Any] = {"role": "assistant", "content": "" if has_text else None, "refusal": None}
+        frags: list[str] = []
+        kinds: list[str] = []
+        counts: list[int] = []
+        open_ = f'{{"index":{choice.index},"delta":'
+        role_delta: dict[str, Any] = {
+            "role": "assistant",
+            "content": "" if choice.content is not None else None,
+            "refusal": "" if choice.refusal is not None else None,
+        }
         first_call_in_role = False
-        if not has_text and choice.tool_calls and not choice.reasoning_content:
+        if choice.content is None and choice.tool_calls and not choice.reasoning_content:
             call = choice.tool_calls[0]
             role_delta["tool_calls"] = [
                 {"index": 0, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
             ]
             first_call_in_role = True
-        events.append(
-            (f'{{"index":{idx},"delta":{_dumps(role_delta)},"logprobs":null,"finish_reason":null}}', "role", 0, 0)
-        )
+        for key, value in defaults.items():
+            role_delta.setdefault(key, value)
+        frags.append(open_ + _dumps(role_delta) + no_lp)
+        kinds.append("role")
+        counts.append(0)
         if choice.reasoning_tokens:
-            for text, group in _pieces(choice.reasoning_tokens, completion.encoding, completion.chunk_tokens):
-                delta = '{"content":null,"reasoning_content":' + _dumps(text) + "}"
-                events.append(
-                    (
-                        f'{{"index":{idx},"delta":{delta},"logprobs":null,"finish_reason":null}}',
-                        "reasoning",
-                        len(group),
-                        len(text),
-                    )
-                )
+            texts, sizes = _pieces(choice.reasoning_tokens, completion.encoding, completion.chunk_tokens)
+            lead = open_ + '{"content":null,"reasoning_content":'
+            frags.extend([lead + _str(t) + reasoning_tail + no_lp for t in texts])
+            kinds.extend(["reasoning"] * len(texts))
+            counts.extend(sizes)
         if choice.content_tokens:
-            position = 0
-            for text, group in _pieces(choice.content_tokens, completion.encoding, completion.chunk_tokens):
-                if choice.logprobs is not None:
-                    lp = choice.logprobs[position : position + len(group)]
-                    logprobs = '{"content":' + _dumps(lp) + ',"refusal":null}'
-                else:
-                    logprobs = "null"
-                position += len(group)
-                events.append(
-                    (
-                        f'{{"index":{idx},"delta":{{"content":{_dumps(text)}}},"logprobs":{logprobs},'
-                        '"finish_reason":null}',
-                        "content",
-                        len(group),
-                        len(text),
-                    )
-                )
+            texts, sizes = _pieces(choice.content_tokens, completion.encoding, completion.chunk_tokens)
+            lead = open_ + '{"content":'
+            if choice.logprobs is None:
+                frags.extend([lead + _str(t) + content_tail + no_lp for t in texts])
+            else:
+                position = 0
+                for text, size in zip(texts, sizes, strict=True):
+                    lp = _dumps(choice.logprobs[position : position + size])
+                    position += size
+                    frags.append(
+                        lead + _str(text) + content_tail + ',"logprobs":{"content":' + lp
+                        + ',"refusal":null},"finish_reason":null}'
+                    )  # fmt: skip
+            kinds.extend(["content"] * len(texts))
+            counts.extend(sizes)
+        if choice.refusal_tokens:
+            texts, sizes = _pieces(choice.refusal_tokens, completion.encoding, completion.chunk_tokens)
+            lead = open_ + '{"refusal":'
+            frags.extend([lead + _str(t) + refusal_tail + no_lp for t in texts])
+            kinds.extend(["refusal"] * len(texts))
+            counts.extend(sizes)
         for call_index, call in enumerate(choice.tool_calls):
+            lead = open_ + '{"tool_calls":['
             if not (call_index == 0 and first_call_in_role):
                 opening = {
                     "index": call_index,
@@ -190,45 +221,62 @@ def stream_plan(completion: Completion, *, include_usage: bool, obfuscation: boo
                     "type": "function",
                     "function": {"name": call.name, "arguments": ""},
                 }
-                events.append(
-                    (
-                        f'{{"index":{idx},"delta":{{"tool_calls":[{_dumps(opening)}]}},"logprobs":null,'
-                        '"finish_reason":null}',
-                        "tool",
-                        0,
-                        0,
-                    )
-                )
-            for text, group in _pieces(call.tokens, completion.encoding, completion.chunk_tokens):
-                fragment = f'{{"index":{call_index},"function":{{"arguments":{_dumps(text)}}}}}'
-                events.append(
-                    (
-                        f'{{"index":{idx},"delta":{{"tool_calls":[{fragment}]}},"logprobs":null,"finish_reason":null}}',
-                        "tool",
-                        len(group),
-                        len(text),
-                    )
-                )
-        per_choice.append(events)
+                frags.append(lead + _dumps(opening) + tool_tail + no_lp)
+                kinds.append("tool")
+                counts.append(0)
+            texts, sizes = _pieces(call.tokens, completion.encoding, completion.chunk_tokens)
+            arg_lead = lead + f'{{"index":{call_index},"function":{{"arguments":'
+            frags.extend([arg_lead + _str(t) + "}}" + tool_tail + no_lp for t in texts])
+            kinds.extend(["tool"] * len(texts))
+            counts.extend(sizes)
+        per_choice.append((frags, kinds, counts))
 
-    # Choices advance together, round-robin, as the real API interleaves them for n > 1.
-    longest = max((len(e) for e in per_choice), default=0)
-    for step in range(longest):
-        for events in per_choice:
-            if step < len(events):
-                choices_json, kind, count, text_len = events[step]
-                emit(choices_json, kind, count, text_len)
+    plan = StreamPlan()
+    if len(per_choice) == 1:
+        frags, plan.kinds, plan.token_counts = per_choice[0]
+    else:
+        # Choices advance together, round-robin, as the real API interleaves them for n > 1.
+        frags = []
+        longest = max(len(f) for f, _, _ in per_choice)
+        for step in range(longest):
+            for f, k, c in per_choice:
+                if step < len(f):
+                    frags.append(f[step])
+                    plan.kinds.append(k[step])
+                    plan.token_counts.append(c[step])
     for choice in completion.choices:
-        emit(
-            f'{{"index":{choice.index},"delta":{{}},"logprobs":null,"finish_reason":"{choice.finish_reason}"}}',
-            "finish",
+        finish_delta: dict[str, Any] = {}
+        if choice.annotations:
+            finish_delta["annotations"] = choice.annotations  # search models send their citations last
+        for key, value in defaults.items():
+            finish_delta.setdefault(key, value)
+        frags.append(
+            f'{{"index":{choice.index},"delta":{_dumps(finish_delta)},"logprobs":null,'
+            f'"finish_reason":"{choice.finish_reason}"}}'
         )
+        plan.kinds.append("finish")
+        plan.token_counts.append(0)
+    if obfuscation:
+        # OpenAI pads each chunk with a random-length "obfuscation" string; ours is derived from the
+        # position, so streams stay deterministic.
+        events = [
+            (
+                prefix + frag + close[:-3] + f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + (i * 7 + len(frag)) % 12]}"'
+                + "}\n\n"
+            ).encode()
+            for i, frag in enumerate(frags, 1)
+        ]  # fmt: skip
+    else:
+        events = [(prefix + frag + close).encode() for frag in frags]
     if include_usage:
-        usage_json = prefix + "]," + '"usage":' + _dumps(completion.usage)
+        usage = prefix + '],"usage":' + _dumps(completion.usage)
         if obfuscation:
-            usage_json += ',"obfuscation":"' + _OBFUSCATION_PAD[:4] + '"'
-        plan.add(usage_json + "}", "usage")
-    plan.events.append(b"data: [DONE]\n\n")
+            usage += ',"obfuscation":"' + _OBFUSCATION_PAD[:4] + '"'
+        events.append((usage + "}\n\n").encode())
+        plan.kinds.append("usage")
+        plan.token_counts.append(0)
+    events.append(b"data: [DONE]\n\n")
     plan.kinds.append("done")
     plan.token_counts.append(0)
+    plan.events = events
     return plan

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from .app import PIPELINE, make_app
 from .config import Settings
+from .limits import GuardedRunner
 from .pipeline import Pipeline
 
 
@@ -53,7 +54,7 @@ class MockServer:
 
         async def boot() -> int:
             self.app = make_app(self.settings)
-            self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+            self._runner = GuardedRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
             await site.start()

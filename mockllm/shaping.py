@@ -49,6 +49,7 @@ class Choice:
     hidden_reasoning_tokens: int = 0
     tool_calls: list[ShapedToolCall] = field(default_factory=list)
     refusal: str | None = None
+    refusal_tokens: list[int] = field(default_factory=list)
     annotations: list[dict[str, Any]] = field(default_factory=list)
     logprobs: list[dict[str, Any]] | None = None
 
@@ -56,6 +57,7 @@ class Choice:
     def completion_tokens(self) -> int:
         return (
             len(self.content_tokens)
+            + len(self.refusal_tokens)
             + len(self.reasoning_tokens)
             + self.hidden_reasoning_tokens
             + sum(len(c.tokens) for c in self.tool_calls)
@@ -206,6 +208,14 @@ def _shape_choice(
         else:
             content = ""  # the budget went on reasoning: OpenAI answers "" with finish_reason "length"
 
+    refusal: str | None = None
+    refusal_tokens: list[int] = []
+    if reply.refusal is not None:
+        if finish is None:
+            refusal, refusal_tokens, finish = _shape_text(reply.refusal, budget, (), encoding)
+        else:
+            refusal = ""
+
     calls: list[ShapedToolCall] = []
     if reply.tool_calls and finish is None:
         for call_index, call in enumerate(reply.tool_calls):
@@ -229,23 +239,42 @@ def _shape_choice(
         reasoning_tokens=reasoning_tokens,
         hidden_reasoning_tokens=hidden,
         tool_calls=calls,
-        refusal=reply.refusal,
-        annotations=list(reply.annotations),
+        refusal=refusal,
+        refusal_tokens=refusal_tokens,
+        annotations=_annotations_within(reply.annotations, content),
     )
     if request.logprobs and content_tokens:
         choice.logprobs = logprob_entries(content_tokens, encoding, request.top_logprobs or 0, ids, index)
     return choice
 
 
+def _annotations_within(annotations: list[dict[str, Any]], content: str | None) -> list[dict[str, Any]]:
+    """Citations whose span survived a cut of the content (``max_tokens``, ``stop``); the rest go, as the
+    real API never cites text it did not send."""
+    if not annotations:
+        return []
+    length = len(content or "")
+    kept = []
+    for annotation in annotations:
+        span = annotation.get("url_citation") if isinstance(annotation, dict) else None
+        end = span.get("end_index") if isinstance(span, dict) else None
+        if not isinstance(end, int) or end <= length:
+            kept.append(annotation)
+    return kept
+
+
 def logprob_entries(
     token_list: list[int], encoding: str, top: int, ids: RequestIds, choice_index: int
 ) -> list[dict[str, Any]]:
-    """Deterministic logprobs in OpenAI's shape: the sent token is the most likely of its alternatives."""
+    """Deterministic logprobs in OpenAI's shape: the sent token is the most likely of its alternatives,
+    which come most likely first. Values derive from the request's content digest, not its sequence
+    number, so the same request gets the same values every time, streamed or not."""
     enc = tokens.get_encoding(encoding)
     vocab = enc.n_vocab - len(enc.special_tokens_set) - 1
     entries: list[dict[str, Any]] = []
+    draw_of = ids.content_draw
     for position, token in enumerate(token_list):
-        draw = ids.draw(f"lp:{choice_index}:{position}")
+        draw = draw_of(f"lp:{choice_index}:{position}")
         logprob = -round(draw * draw * 2.5, 6)
         piece = enc.decode_single_token_bytes(token)
         alternatives: list[dict[str, Any]] = []
@@ -254,11 +283,12 @@ def logprob_entries(
                 alt_token, alt_lp = token, logprob
             else:
                 alt_token = (token + rank * 7919) % vocab
-                alt_lp = round(logprob - 1.0 - rank * 0.75 - ids.draw(f"alt:{choice_index}:{position}:{rank}"), 6)
+                alt_lp = round(logprob - 1.0 - rank * 0.75 - draw_of(f"alt:{choice_index}:{position}:{rank}"), 6)
             alt_bytes = enc.decode_single_token_bytes(alt_token)
             alternatives.append(
                 {"token": alt_bytes.decode("utf-8", errors="replace"), "logprob": alt_lp, "bytes": list(alt_bytes)}
             )
+        alternatives.sort(key=lambda alt: -alt["logprob"])
         entries.append(
             {
                 "token": piece.decode("utf-8", errors="replace"),
@@ -290,8 +320,12 @@ def shape(
     created: int,
     *,
     chunk_tokens: int = 1,
+    completion_id: str | None = None,
 ) -> Completion:
-    """The whole completion for ``reply``: every choice cut to the request's rules, and its usage."""
+    """The whole completion for ``reply``: every choice cut to the request's rules, and its usage.
+
+    ``completion_id`` replaces OpenAI's id format where a profile's gateway uses another (a UUID).
+    """
     room = max(model.context_window - prompt.total, 0)
     limit = request.max_tokens if request.max_tokens is not None else min(model.max_output_tokens, room)
     replies = reply.choices if reply.choices else [reply] * request.n
@@ -315,7 +349,7 @@ def shape(
     if reply.pacing and reply.pacing.chunk_tokens:
         chunk_tokens = reply.pacing.chunk_tokens
     return Completion(
-        id=ids.completion(),
+        id=completion_id or ids.completion(),
         created=created,
         model=model.answered_name,
         choices=choices,

@@ -12,7 +12,7 @@ load them in a background thread at start-up so the first request does not pay f
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import importlib.util
 import threading
@@ -45,9 +45,7 @@ _O200K_PAT = "|".join(
         r"""\s+""",
     ]
 )
-_CL100K_PAT = (
-    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""  # noqa: E501
-)
+_CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""  # noqa: E501
 _SPECIALS = {
     "o200k_base": {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
     "cl100k_base": {
@@ -82,12 +80,8 @@ def _load_ranks(name: str) -> dict[bytes, int]:
     digest = hashlib.sha256(raw).hexdigest()
     if digest != _EXPECTED_SHA256[name]:  # pragma: no cover - packaging failure
         raise TokenizerUnavailable(f"{name}: sha256 {digest} differs from tiktoken's expected hash")
-    ranks: dict[bytes, int] = {}
-    for line in raw.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+    a2b = binascii.a2b_base64
+    return {a2b(token): int(rank) for token, rank in (line.split() for line in raw.splitlines() if line)}
 
 
 def get_encoding(name: str) -> tiktoken.Encoding:
@@ -106,32 +100,53 @@ def get_encoding(name: str) -> tiktoken.Encoding:
                 mergeable_ranks=_load_ranks(name),
                 special_tokens=_SPECIALS[name],
             )
+            # The Rust core keeps its own copy of the ranks; tiktoken holds the Python dict only to pickle
+            # the encoding, which we never do. Dropping it gives back ~30 MB per encoding.
+            enc._mergeable_ranks = {}
             _encodings[name] = enc
     return enc
 
 
-def warm(names: Iterable[str] = ("o200k_base", "cl100k_base")) -> threading.Thread:
-    """Load encodings in a daemon thread, so start-up returns at once and the first request rarely waits."""
+def warm(names: Iterable[str] = ("o200k_base",)) -> threading.Thread:
+    """Load encodings in a daemon thread, so start-up returns at once and the first request rarely waits.
+
+    Only ``o200k_base`` by default: it serves every current model (and other vendors' models, as an
+    approximation). ``cl100k_base`` (gpt-4, gpt-3.5) costs ~35 MB and loads on its first use instead.
+    """
     thread = threading.Thread(target=lambda: [get_encoding(n) for n in names], name="mockllm-tokenizers", daemon=True)
     thread.start()
     return thread
 
 
+#: Texts up to this many characters are memoised by :func:`encode`. A mock answers the same texts over and
+#: over (fixture replies, the generator's answer to a repeated request, system prompts), and BPE is the
+#: single most expensive step of a request; the cache is bounded (entries x size) so memory stays flat.
+_ENCODE_CACHE_CHARS = 8192
+
+
+@lru_cache(maxsize=2048)
+def _encode_cached(text: str, encoding: str) -> tuple[int, ...]:
+    return tuple(get_encoding(encoding).encode_ordinary(text))
+
+
 def encode(text: str, encoding: str) -> list[int]:
     """Tokens of ``text`` as plain text: special-token strings in user text are ordinary characters."""
+    if len(text) <= _ENCODE_CACHE_CHARS:
+        return list(_encode_cached(text, encoding))
     return get_encoding(encoding).encode_ordinary(text)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _count_cached(text: str, encoding: str) -> int:
     return len(get_encoding(encoding).encode_ordinary(text))
 
 
 def count(text: str, encoding: str) -> int:
-    """Token count of ``text``; short strings (roles, names, tool names) hit a cache."""
+    """Token count of ``text``, memoised for texts up to 8 KB (system prompts and history repeat across
+    the requests of a conversation; the count of a string never changes)."""
     if not text:
         return 0
-    if len(text) <= 64:
+    if len(text) <= _ENCODE_CACHE_CHARS:
         return _count_cached(text, encoding)
     return len(get_encoding(encoding).encode_ordinary(text))
 
@@ -213,5 +228,3 @@ def decode_bytes(tokens: Sequence[int], encoding: str) -> bytes:
 def token_byte_pieces(tokens: Sequence[int], encoding: str) -> list[bytes]:
     enc = get_encoding(encoding)
     return [enc.decode_single_token_bytes(t) for t in tokens]
-
-

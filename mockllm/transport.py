@@ -12,6 +12,7 @@ import json
 
 from aiohttp import web
 
+from .faults import error_from_spec
 from .pipeline import Outcome
 from .reply import FaultSpec
 
@@ -38,14 +39,20 @@ def _plain(outcome: Outcome, body: bytes, content_type: str = "application/json"
     return response
 
 
-def stream_events_for(fault: FaultSpec, events: list[bytes], kinds: list[str]) -> tuple[list[bytes], bool]:
-    """Rewrite a healthy event list for a stream fault. Returns (events, abort the connection after)."""
+def stream_events_for(
+    fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None = None
+) -> tuple[list[bytes], bool]:
+    """Rewrite a healthy event list for a stream fault. Returns (events, abort the connection after).
+
+    ``outcome`` (the answer being streamed) lets a ``stream_error`` naming a preset fill the preset's
+    message template (``{model}``, the request id) exactly as the same preset's HTTP error would.
+    """
     k = fault.after_chunks if fault.after_chunks is not None else 3
     k = max(0, min(k, len(events) - 1))
     if fault.kind == "disconnect":
         return events[:k], True
     if fault.kind == "stream_error":
-        error = _STREAM_ERROR if fault.error is None else {"error": _error_body(fault)}
+        error = _STREAM_ERROR if fault.error is None else {"error": _error_body(fault, outcome)}
         return [*events[:k], b"data: " + json.dumps(error).encode() + b"\n\n", b"data: [DONE]\n\n"], False
     if fault.kind == "malformed_chunk":
         bad = b'data: {"id": "chatcmpl-broken", "choices": [{"delta": {"content": "\n\n'
@@ -58,9 +65,20 @@ def stream_events_for(fault: FaultSpec, events: list[bytes], kinds: list[str]) -
     return events, False
 
 
-def _error_body(fault: FaultSpec) -> dict[str, object]:
+def _error_body(fault: FaultSpec, outcome: Outcome | None = None) -> dict[str, object]:
+    """The ``error`` object of a mid-stream error event.
+
+    A named preset (``"error": "rate_limit"``) gives that preset's body, overrides applied, as an SDK
+    would see it from the HTTP error of the same name; otherwise the overrides sit on the generic
+    mid-stream ``server_error`` that OpenAI sends. The HTTP status of a preset does not apply: the
+    stream has already answered 200.
+    """
     spec = fault.error
     assert spec is not None
+    if spec.preset is not None and outcome is not None and outcome.request is not None and outcome.model is not None:
+        request_id = outcome.headers.get("x-request-id") or (outcome.ids.request() if outcome.ids else "")
+        error: dict[str, object] = error_from_spec(spec, outcome.request, outcome.model, request_id).body()["error"]
+        return error
     return {
         "message": spec.message or _STREAM_ERROR["error"]["message"],
         "type": spec.type or "server_error",
@@ -95,6 +113,6 @@ async def execute_fault(request: web.Request, outcome: Outcome, fault: FaultSpec
             return response
         return _json_response(outcome)
     if kind in ("disconnect", "stream_error", "malformed_chunk", "no_done", "truncate"):
-        events, abort = stream_events_for(fault, outcome.plan.events, outcome.plan.kinds)
+        events, abort = stream_events_for(fault, outcome.plan.events, outcome.plan.kinds, outcome)
         return await write_stream(request, outcome, events, abort_at_end=abort)
     return await write_stream(request, outcome)

@@ -276,11 +276,20 @@ _ROLE_KEYS: dict[str, frozenset[str]] = {
     "system": _BASE_KEYS,
     "developer": _BASE_KEYS,
     "user": _BASE_KEYS,
-    "assistant": frozenset({"role", "content", "refusal", "name", "audio", "tool_calls", "function_call"}),
+    # ``annotations``: the SDK's own message object, appended to the history as the docs show, carries
+    # ``annotations: []`` (url citations on search models); the API takes it back, so must we.
+    "assistant": frozenset(
+        {"role", "content", "refusal", "name", "audio", "tool_calls", "function_call", "annotations"}
+    ),
     "tool": frozenset({"role", "content", "tool_call_id"}),
     "function": _BASE_KEYS,
 }
-#: Content part types each role accepts, in the order the invalid-value message lists them.
+#: Every content part type the API knows, in the order its invalid-value message lists them. An unknown
+#: type gets this whole union whatever the role (quoted 400s: "Invalid value: 'input_file'. Supported
+#: values are: 'text', 'image_url', 'input_audio', 'refusal', 'audio', and 'file'."): SDKs and users
+#: see the same list the real API gives, not a per-role subset it never sends.
+_ALL_PART_TYPES: tuple[str, ...] = ("text", "image_url", "input_audio", "refusal", "audio", "file")
+#: Content part types each role accepts; a known type in the wrong role is refused with the role's list.
 _PART_TYPES: dict[str, tuple[str, ...]] = {
     "system": ("text",),
     "developer": ("text",),
@@ -348,7 +357,10 @@ def _parts(
         if kind not in allowed:
             if type(kind) is not str:
                 raise ApiError.invalid_type(f"messages[{i}].content[{j}].type", "a string", kind)
-            raise ApiError.invalid_value(f"messages[{i}].content[{j}].type", kind, allowed)
+            known = kind in _ALL_PART_TYPES
+            raise ApiError.invalid_value(
+                f"messages[{i}].content[{j}].type", kind, allowed if known else _ALL_PART_TYPES
+            )
         if kind == "text":
             text = raw.get("text")
             if text is None:
@@ -472,6 +484,8 @@ def _messages(
                 _object(m["function_call"], f"messages[{i}].function_call")
             if m.get("audio") is not None:
                 _object(m["audio"], f"messages[{i}].audio")
+            if m.get("annotations") is not None and type(m["annotations"]) is not list:
+                raise ApiError.invalid_type(f"messages[{i}].annotations", "an array", m["annotations"])
 
         # content: string (the common case, kept as sent), array of parts, or null where allowed
         if type(content) is str:

@@ -11,8 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mockllm.config import Settings  # noqa: E402
-from mockllm.server import MockServer  # noqa: E402
+from mockllm.config import Settings
+from mockllm.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -56,16 +56,6 @@ NO_KEY = (
     "accessing the API from your browser and are prompted for a username and password. You can obtain an API "
     "key from https://platform.openai.com/account/api-keys."
 )
-BUG_PART_LIST = pytest.mark.xfail(
-    reason="BUG: an unknown content part type lists the role's types, not OpenAI's union of all six", strict=True
-)
-BUG_413 = pytest.mark.xfail(
-    reason="BUG: body over --max-body-mb answers 500 (HTTPRequestEntityTooLarge has no .actual_size)", strict=True
-)
-BUG_ERROR_REQUEST_ID = pytest.mark.xfail(reason="BUG: validation 400s carry no x-request-id", strict=True)
-BUG_SEARCH_SHAPE = pytest.mark.xfail(
-    reason="BUG: search-preview answers need id chatcmpl-<uuid4> and system_fingerprint ''", strict=True
-)
 PART0, PART1, PART2 = (re.compile(rf"messages\[{i}\]\.content(\[0\](\.type)?)?") for i in range(3))
 ALL_PART_TYPES = "'text', 'image_url', 'input_audio', 'refusal', 'audio', and 'file'"
 ROLES = "'system', 'assistant', 'user', 'function', 'tool', and 'developer'"
@@ -419,12 +409,10 @@ RULES = [
     # 'audio', and 'file'." param messages[0].content[1].type).
     case("user-part-unknown", {}, "invalid_value", "messages[0].content[1].type",
          f"Invalid value: 'input_file'. Supported values are: {ALL_PART_TYPES}.",
-         messages=[{"role": "user", "content": [{"type": "text", "text": "read"}, {"type": "input_file"}]}],
-         marks=BUG_PART_LIST),
+         messages=[{"role": "user", "content": [{"type": "text", "text": "read"}, {"type": "input_file"}]}]),
     case("assistant-part-unknown", {}, "invalid_value", "messages[1].content[0].type",
          f"Invalid value: 'thinking'. Supported values are: {ALL_PART_TYPES}.",
-         messages=[HI[0], {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm"}]}],
-         marks=BUG_PART_LIST),
+         messages=[HI[0], {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm"}]}]),
     # A known type in a role that does not take it (PROTOCOL §1.1: system/developer/tool take text only,
     # assistant text or refusal): OpenAI's words are unrecorded; pinned: a 400 naming the part and its type.
     case("system-image-part", {}, ANY, PART0, re.compile(r".*'image_url'.*"),
@@ -486,7 +474,6 @@ def test_missing_messages(client):
     expect_error(exc, 400, "missing_required_parameter", "messages", missing("messages"))
 
 
-@BUG_ERROR_REQUEST_ID
 def test_validation_error_carries_request_id(client):
     """Real 400s carry ``x-request-id`` (recorded api.openai.com 400: ``X-Request-Id: req_…``)."""
     with pytest.raises(openai.BadRequestError) as exc:
@@ -630,7 +617,6 @@ def small_body_server() -> Iterator[MockServer]:
         yield srv
 
 
-@BUG_413
 def test_body_over_limit_is_413(small_body_server):
     big = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * (1024 * 1024 + 10)}]})
     status, _, body = raw_post(
@@ -643,7 +629,6 @@ def test_body_over_limit_is_413(small_body_server):
     spec.validate("ErrorResponse", json.loads(body))
 
 
-@BUG_413
 def test_body_over_limit_through_sdk(small_body_server):
     c = openai.OpenAI(base_url=small_body_server.base_url, api_key="sk-test", max_retries=0)
     with pytest.raises(openai.APIStatusError) as exc:
@@ -797,7 +782,6 @@ def test_system_fingerprint_null_on_new_models(client, model):
     assert body["system_fingerprint"] is None
 
 
-@BUG_SEARCH_SHAPE
 def test_search_preview_answer_shape(client):
     """VCR chat-web-search: id ``chatcmpl-<uuid4>``, ``system_fingerprint: ""``, no ``service_tier``."""
     body = client.chat.completions.with_raw_response.create(
@@ -942,10 +926,6 @@ def test_auth_checked_before_validation(auth_server):
     assert status == 401 and json.loads(body)["error"]["code"] == "invalid_api_key"
 
 
-BUG_MODELS_AUTH = pytest.mark.xfail(reason="BUG: /v1/models and /v1/models/{id} skip the API-key check", strict=True)
-
-
-@BUG_MODELS_AUTH
 @pytest.mark.parametrize("endpoint", ["list", "retrieve"])
 def test_auth_applies_to_models_endpoints(auth_server, endpoint):
     """Real OpenAI guards /v1/models like every API route: a wrong key is a 401 there too."""

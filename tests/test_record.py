@@ -361,49 +361,88 @@ def _start(args: list[str], pattern: str, env: dict[str, str]) -> tuple[subproce
     return process, found.group(1)
 
 
-def _record_command() -> list[str]:
-    """``mockllm record`` once cli.py wires it in, else the module's own entry point (same arguments)."""
-    from mockllm.cli import build_parser
-
-    try:
-        build_parser().parse_args(["record", "--upstream", "http://127.0.0.1:1/v1"])
-    except SystemExit:
-        return ["mockllm.record"]
-    return ["mockllm", "record"]
+#: Through the command line: plain, streamed (a repeat: a sequence), streamed reasoning, and tool calls
+#: both ways, so every kind of answer crosses a process boundary twice.
+CLI_SESSION = [SESSION[i] for i in (0, 1, 5, 3, 4)]
 
 
 def test_command_line_record_then_serve(tmp_path: Path) -> None:
+    """``mockllm record`` between the SDK and a ``mockllm serve`` process, then ``serve --fixtures``.
+
+    The upstream demands the SDK's key (``--api-key``), so an answer at all proves the key was
+    forwarded; the replay runs another seed with ``--strict``, so only the recorded files can answer.
+    """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     empty = tmp_path / "none"
     empty.mkdir()
     out = tmp_path / "session"
     upstream, upstream_url = _start(
-        ["mockllm", "serve", "--port", "0", "--seed", "5", "--fixtures", str(empty)], r"listening on (\S+)", env
+        ["mockllm", "serve", "--port", "0", "--seed", "5", "--fixtures", str(empty), "--api-key", SECRET],
+        r"listening on (\S+)",
+        env,
     )
     try:
         recorder, recorder_url = _start(
-            [*_record_command(), "--upstream", upstream_url, "--out", str(out), "--port", "0"],
+            ["mockllm", "record", "--upstream", upstream_url, "--out", str(out), "--port", "0"],
             r"recording on (\S+)",
             env,
         )
         try:
-            seen = [ask(recorder_url, request, stream) for request, stream in SESSION[:2] + SESSION[5:6]]
+            seen = [ask(recorder_url, request, stream) for request, stream in CLI_SESSION]
         finally:
             recorder.send_signal(signal.SIGTERM)
             stdout, stderr = recorder.communicate(timeout=20)
         assert recorder.returncode == 0, stderr
-        assert "recorded 3 exchange(s)" in stdout
+        assert f"recorded {len(CLI_SESSION)} exchange(s)" in stdout
+        assert stderr.count("mockllm.record: recorded") == len(CLI_SESSION), stderr  # one INFO line each
     finally:
         upstream.send_signal(signal.SIGTERM)
         upstream.communicate(timeout=20)
+    assert seen[2]["reasoning"] and seen[3]["calls"] and seen[4]["calls"], seen
+    written = [path for path in out.rglob("*") if path.is_file()]
+    assert any(p.suffix == ".jsonl" for p in written) and any(p.suffix == ".yaml" for p in written)
+    for path in written:
+        assert SECRET.encode() not in path.read_bytes(), path
     replayer, replay_url = _start(
         ["mockllm", "serve", "--port", "0", "--strict", "--seed", "77", "--fixtures", str(out)],
         r"listening on (\S+)",
         env,
     )
     try:
-        replayed = [ask(replay_url, request, stream) for request, stream in SESSION[:2] + SESSION[5:6]]
+        replayed = [ask(replay_url, request, stream) for request, stream in CLI_SESSION]
+        # and each answer the other way round: a recorded stream replays unstreamed, and back
+        requests.post(replay_url.removesuffix("/v1") + "/_mockllm/reset", timeout=10)
+        crossed = [ask(replay_url, request, not stream) for request, stream in CLI_SESSION]
     finally:
         replayer.send_signal(signal.SIGTERM)
         replayer.communicate(timeout=20)
     assert replayed == seen
+    for before, again in zip(seen, crossed, strict=True):
+        assert (again["content"], again["reasoning"], again["calls"]) == (
+            before["content"],
+            before["reasoning"],
+            before["calls"],
+        )
+
+
+def test_record_is_a_listed_command_with_its_own_help() -> None:
+    """``mockllm --help`` names ``record``; ``mockllm record --help`` says how to use and replay it."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mockllm", *args], capture_output=True, text=True, timeout=30, cwd=ROOT
+        )
+
+    top = run("--help")
+    assert top.returncode == 0 and re.search(r"^\s+record\s+proxy", top.stdout, re.MULTILINE), top.stdout
+    own = run("record", "--help")
+    assert own.returncode == 0, own.stderr
+    for words in ("--upstream URL", "--out DIR", "--pacing", "never written", "mockllm serve --fixtures"):
+        assert words in own.stdout, words
+    missing = run("record")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr == (
+        "mockllm: error: the following arguments are required: --upstream (see 'mockllm record --help')\n"
+    )
+    bad = run("record", "--upstream", "api.openai.com")
+    assert bad.returncode == 2 and bad.stderr.startswith("mockllm: error: --upstream must be an http(s) URL")

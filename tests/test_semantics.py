@@ -1196,10 +1196,6 @@ def test_tool_arguments_cut_by_max_tokens(api: openai.OpenAI) -> None:
     assert result.calls[0][0]["arguments"] == decodable_prefix(toks(full), 3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parallel_tool_calls=false is not applied to fixture replies: both scripted calls are sent",
-)
 def test_parallel_false_limits_fixture_scripted_calls(api: openai.OpenAI) -> None:
     """A fixture scripting two calls must still honour parallel_tool_calls=false (at most one call)."""
     body = create(api, model="gpt-4o", messages=user(_tag("two-calls")), tools=[ORDER_TOOL], parallel_tool_calls=False)
@@ -1232,11 +1228,6 @@ def test_two_turn_tool_loop(api: openai.OpenAI) -> None:
     _tool_loop(api, as_sdk_object=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an assistant message passed back as the SDK returned it carries 'annotations': [] and is "
-    "rejected with 400 \"Additional properties are not allowed ('annotations' was unexpected)\"",
-)
 def test_two_turn_tool_loop_with_the_sdk_message_object(api: openai.OpenAI) -> None:
     _tool_loop(api, as_sdk_object=True)
 
@@ -1427,10 +1418,6 @@ def test_logprobs_shape(api: openai.OpenAI, k: int) -> None:
     _check_logprob_entries(entries, content, k)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: alternative logprobs are logprob - 1 - 0.75*rank - draw, so a later rank can beat an earlier one",
-)
 def test_top_logprobs_sorted_descending(api: openai.OpenAI) -> None:
     kw: dict[str, Any] = {"model": "gpt-4o", "messages": user("Say something about owls."), "logprobs": True}
     body = create(api, top_logprobs=20, **kw)
@@ -1439,14 +1426,6 @@ def test_top_logprobs_sorted_descending(api: openai.OpenAI) -> None:
         assert lps == sorted(lps, reverse=True)
 
 
-_NONDETERMINISTIC = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: logprob values are drawn from the per-process request counter, not the request content, so two "
-    "identical requests (or the streamed and non-streamed forms of one) get different logprobs",
-)
-
-
-@_NONDETERMINISTIC
 def test_logprobs_are_deterministic(api: openai.OpenAI) -> None:
     kw: dict[str, Any] = {
         "model": "gpt-4o",
@@ -1459,7 +1438,6 @@ def test_logprobs_are_deterministic(api: openai.OpenAI) -> None:
     assert first == second
 
 
-@_NONDETERMINISTIC
 def test_streamed_logprobs_concatenate_to_the_same_list(api: openai.OpenAI) -> None:
     kw: dict[str, Any] = {
         "model": "gpt-4o",

@@ -576,16 +576,9 @@ def _generator_requests() -> dict[str, dict[str, Any]]:
 GENERATOR_REQUESTS = _generator_requests()
 
 
-BUG_EMPTY_VS_NULL = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: reasoning spent the budget before a tool call: JSON content is null but the stream's role delta "
-    'sends content "" (render.stream_plan has_text is true when there are no tool calls)',
-)
-
-
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=BUG_EMPTY_VS_NULL) if n == "r1-tools-cut" else n for n in GENERATOR_REQUESTS],
+    list(GENERATOR_REQUESTS),
 )
 async def test_parity_generator(server: MockServer, name: str) -> None:
     await assert_parity(server.base_url, GENERATOR_REQUESTS[name])
@@ -607,11 +600,6 @@ async def test_parity_stop_strings(server: MockServer, lang: str) -> None:
     assert full["usage"]["completion_tokens"] == len(tokens.encode(text[:pos], "o200k_base"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: logprob values are drawn from the per-request id counter, so the stream's values differ from "
-    "the JSON answer's (and between identical requests)",
-)
 async def test_parity_logprobs(server: MockServer) -> None:
     body = user("Tell me about the history of Rome.", logprobs=True, top_logprobs=2, max_tokens=12)
     full = await plain(server.base_url, body)
@@ -659,10 +647,6 @@ def test_settings_chunk_tokens(custom_fixtures: Path) -> None:
     assert counts == [4, 4, 4, 4, 4, 1], counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: refusal is not streamed: role delta sends content "" / refusal null and no refusal deltas follow',
-)
 async def test_parity_refusal_fixture(custom_server: MockServer) -> None:
     full, assembled = await assert_parity(custom_server.base_url, user("this is a forbidden request"))
     assert full["choices"][0]["message"]["refusal"] == "I'm sorry, I can't help."
@@ -700,9 +684,9 @@ def test_schedule_is_pure_and_seeded() -> None:
     kinds = ["role", "content", "content", "content", "finish", "done"]
     counts = [0, 1, 1, 2, 0, 0]
     flat = schedule(kinds, counts, PacingSettings(200, 50), lambda _: 0.9)
-    assert flat == pytest.approx([0.2, 0.02, 0.02, 0.04, 0.0, 0.0])
+    assert flat == pytest.approx([0.2, 0.0, 0.02, 0.04, 0.0, 0.0])  # first token at TTFT
     jit = schedule(kinds, counts, PacingSettings(200, 50, 0.5), lambda _: 1.0)
-    assert jit == pytest.approx([0.3, 0.03, 0.03, 0.06, 0.0, 0.0])
+    assert jit == pytest.approx([0.3, 0.0, 0.03, 0.06, 0.0, 0.0])
 
 
 def test_jitter_same_seed_same_schedule(custom_fixtures: Path) -> None:

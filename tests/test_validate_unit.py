@@ -410,8 +410,14 @@ MESSAGES = _cases(
      "Missing required parameter: 'messages[0].content[0].type'.", "messages[0].content[0].type",
      "missing_required_parameter"),
     ("part-bogus-type", msgs({"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "video"}]}), 400,
-     "Invalid value: 'video'. Supported values are: 'text', 'image_url', 'input_audio', and 'file'.",
-     "messages[0].content[1].type", "invalid_value"),
+     "Invalid value: 'video'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', 'audio', and "
+     "'file'.", "messages[0].content[1].type", "invalid_value"),
+    ("part-bogus-type-in-system", msgs({"role": "system", "content": [{"type": "input_file"}]}, USER), 400,
+     "Invalid value: 'input_file'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', 'audio', "
+     "and 'file'.", "messages[0].content[0].type", "invalid_value"),
+    ("assistant-annotations-string", msgs(USER, {"role": "assistant", "content": "ok", "annotations": "none"}), 400,
+     "Invalid type for 'messages[1].annotations': expected an array, but got a string instead.",
+     "messages[1].annotations", "invalid_type"),
     ("part-image-in-system", msgs({"role": "system", "content": [IMAGE]}, USER), 400,
      "Invalid value: 'image_url'. Supported values are: 'text'.", "messages[0].content[0].type", "invalid_value"),
     ("part-text-missing", msgs({"role": "user", "content": [{"type": "text"}]}), 400,
@@ -703,6 +709,17 @@ def test_multipart_user_message() -> None:
     assert message.content[3].file == file_part["file"]
     assert request.images == [FAKE_IMAGE]
     assert request.audios == [FAKE_AUDIO]
+
+
+def test_assistant_message_as_the_sdk_returns_it() -> None:
+    """The SDK's ``ChatCompletionMessage``, appended to the history, carries ``annotations`` (and nulls)."""
+    answer = {"role": "assistant", "content": "Paris.", "refusal": None, "annotations": [], "audio": None,
+              "function_call": None, "tool_calls": None}  # fmt: skip
+    citation = {"start_index": 0, "end_index": 6, "url": "https://x.org", "title": "X"}
+    cited = {**answer, "annotations": [{"type": "url_citation", "url_citation": citation}]}
+    for message in (answer, cited):
+        request, _ = validate_chat_request(msgs(USER, message, USER), catalog=CATALOG)
+        assert request.messages[1].text == "Paris."
 
 
 def test_parts_without_inspectors() -> None:
