@@ -6,14 +6,20 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench fuzz soak install clean
+.PHONY: run test lint bench bench-quick fuzz soak install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# LiteLLM pins openai<3, which would downgrade the SDK the suite tests against; it goes in without its
+# pins, followed by the few packages it imports at start-up.
+LITELLM_DEPS := python-dotenv fastuuid pydantic-settings jinja2 'importlib-metadata>=8' h2 click
+
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps 'litellm>=1.60,<2'
+	$(BIN)/python -m pip install -q $(LITELLM_DEPS)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +36,20 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# `make fuzz` (CASES=10000): spec-driven fuzzing, counts by outcome. `make soak DURATION=30m`: mixed
+# traffic at a fixed rate, RSS / descriptors / tasks sampled, drift printed (RATE requests per second).
+CASES ?= 10000
+DURATION ?= 2m
+RATE ?= 25
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py --cases $(CASES)
+
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --duration $(DURATION) --rate $(RATE)
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info

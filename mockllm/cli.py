@@ -170,11 +170,11 @@ async def serve(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM; print the one 'listening' line once the socket accepts connections."""
     from aiohttp import web
 
-    from . import tokens
+    from . import structured, tokens
     from .app import make_app
     from .limits import GuardedRunner
 
-    tokens.warm()
+    tokens.warm(also=(structured.warm,))
     app = make_app(settings)
     runner = GuardedRunner(app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-
 _TOKEN_KINDS = frozenset(("content", "reasoning", "refusal", "tool"))
 
 

@@ -736,10 +736,10 @@ class _ServerPool:
 
 
 def _start(settings: Settings) -> MockServer:
-    from . import tokens
+    from . import structured, tokens
     from .server import MockServer
 
-    tokens.warm()  # load the tokenizers now, so the first request of a test is not the slow one
+    tokens.warm(also=(structured.warm,))  # load the tokenizers now, so the first request of a test is not the slow one
     return MockServer(settings).start()
 
 

@@ -35,12 +35,12 @@ from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Literal
 
-from faker import Faker
-
 from .errors import ApiError
 
 if TYPE_CHECKING:
     import random
+
+    from faker import Faker
 
 __all__ = [
     "MAX_NESTING_DEPTH",
@@ -52,10 +52,27 @@ __all__ = [
     "json_object_for_prompt",
 ]
 
-# ----- module-level Faker instances (construction is slow; seeding is cheap) -----------------------------
+# ----- one Faker per locale, built on first use (construction is slow; seeding is cheap) ----------------
 
-_FAKE_EN = Faker("en_US")
-_FAKE_ZH = Faker("zh_CN")
+_FAKERS: dict[str, Faker] = {}
+
+
+def faker_for(locale: str) -> Faker:
+    """The shared Faker of ``locale``. Built lazily: importing and building Faker costs ~150 ms, which
+    the server's cold start should not pay for schema answers it may never give."""
+    fake = _FAKERS.get(locale)
+    if fake is None:
+        from faker import Faker
+
+        fake = _FAKERS[locale] = Faker(locale)
+    return fake
+
+
+def warm() -> None:
+    """Build both Fakers now (the server calls this from its background warm-up thread)."""
+    faker_for("en_US")
+    faker_for("zh_CN")
+
 
 # ----- generation knobs ----------------------------------------------------------------------------------
 
@@ -347,7 +364,7 @@ _STRING_RULES: dict[str, _StrFn] = {
     "iban": lambda g: g.fake.iban(),
     "sku": lambda g: g.fake.bothify("???-#####").upper(),
     "code": lambda g: g.fake.bothify("??-####").upper(),
-    "slug": lambda g: g.fake.slug() if not g.zh else _FAKE_EN.slug(),
+    "slug": lambda g: g.fake.slug() if not g.zh else faker_for("en_US").slug(),
     "path": lambda g: g.fake.file_path(),
     "file": lambda g: g.fake.file_name(),
     "month": lambda g: g.fake.month_name(),
@@ -583,7 +600,7 @@ class _Gen:
         self.root = root
         self.rng = rng
         self.zh = zh
-        self.fake: Faker = _FAKE_ZH if zh else _FAKE_EN
+        self.fake: Faker = faker_for("zh_CN" if zh else "en_US")
         self.fake.seed_instance(rng.getrandbits(64))
         self.open_refs: dict[str, int] = {}
         self.nodes = 0

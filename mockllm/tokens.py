@@ -17,7 +17,7 @@ import hashlib
 import importlib.util
 import threading
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -107,13 +107,21 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     return enc
 
 
-def warm(names: Iterable[str] = ("o200k_base",)) -> threading.Thread:
+def warm(names: Iterable[str] = ("o200k_base",), *, also: Iterable[Callable[[], object]] = ()) -> threading.Thread:
     """Load encodings in a daemon thread, so start-up returns at once and the first request rarely waits.
 
     Only ``o200k_base`` by default: it serves every current model (and other vendors' models, as an
     approximation). ``cl100k_base`` (gpt-4, gpt-3.5) costs ~35 MB and loads on its first use instead.
     """
-    thread = threading.Thread(target=lambda: [get_encoding(n) for n in names], name="mockllm-tokenizers", daemon=True)
+    names, also = tuple(names), tuple(also)
+
+    def run() -> None:
+        for name in names:
+            get_encoding(name)
+        for step in also:  # other slow first uses (Faker), after the tokenizer every request needs
+            step()
+
+    thread = threading.Thread(target=run, name="mockllm-tokenizers", daemon=True)
     thread.start()
     return thread
 
