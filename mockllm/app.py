@@ -147,14 +147,13 @@ async def write_stream(
 
     A client that goes away ends the loop quietly (recorded in the outcome's info); shutdown ends it too.
     """
-    if (busy := refuse_stream(request)) is not None:  # --max-streams; the slot is freed by limits_middleware
-        outcome.status, outcome.info["refused"] = 503, "max_streams"
+    if (busy := refuse_stream(request, outcome)) is not None:  # --max-streams; limits_middleware frees the slot
         return busy
     app = request.app
     pipeline = app[PIPELINE]
     assert outcome.plan is not None
     plan = outcome.plan
-    events = plan.events if events is None else events
+    count = len(plan) if events is None else len(events)
     response = web.StreamResponse(status=200, headers=outcome.headers)
     response.headers["Cache-Control"] = "no-cache"
     transport = request.transport
@@ -168,21 +167,21 @@ async def write_stream(
         await response.prepare(request)
         pacing = _pacing(pipeline, outcome)
         if pacing is None:
-            await response.write(b"".join(events))
-            sent = len(events)
+            await response.write(plan.joined() if events is None else b"".join(events))
+            sent = count
         else:
             assert outcome.ids is not None
-            delays = schedule(plan.kinds[: len(events)], plan.token_counts[: len(events)], pacing, outcome.ids.draw)
+            delays = schedule(plan.kinds[:count], plan.token_counts[:count], pacing, outcome.ids.draw)
             loop = asyncio.get_running_loop()
             due = loop.time()
-            for event, delay in zip(events, delays, strict=False):
+            # Events are encoded one at a time as they fall due (see StreamPlan), and the wait is a plain
+            # sleep: a timer per event, not a task, since a thousand paced streams sleep at once.
+            # Shutdown sets ``closing`` and closes the transports; the loop stops at its next event.
+            for event, delay in zip(plan.iter_events() if events is None else events, delays, strict=False):
                 due += delay
                 wait = due - loop.time()
                 if wait > 0:
-                    try:
-                        await asyncio.wait_for(closing.wait(), timeout=wait)
-                    except TimeoutError:
-                        pass
+                    await asyncio.sleep(wait)
                 if closing.is_set():
                     break
                 await response.write(event)

@@ -280,7 +280,7 @@ class Pipeline:
             entry.usage = completion.usage
             entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, completion.usage)
             if outcome.plan is not None:
-                entry.response = {"chunks": len(outcome.plan.events), "sent": outcome.info.get("events_sent")}
+                entry.response = {"chunks": len(outcome.plan), "sent": outcome.info.get("events_sent")}
             else:
                 entry.response = outcome.payload
         if kind == "generator" and request is not None and len(self.fixtures):

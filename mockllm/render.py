@@ -8,7 +8,7 @@ chunks and ``json.dumps`` of a whole chunk each time would dominate the server's
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,21 +62,46 @@ def completion_body(completion: Completion) -> dict[str, Any]:
     return body
 
 
+_DONE = b"data: [DONE]\n\n"
+
+
 @dataclass(slots=True)
 class StreamPlan:
     """The events of one stream, in order. ``kinds`` says what each event is, for faults and the journal.
 
-    kinds: "role", "reasoning", "content", "tool", "finish", "usage", "done".
+    kinds: "role", "reasoning", "content", "refusal", "tool", "finish", "usage", "done".
+
+    Events are kept as the part after the chunk prefix (id, object, created, model, fingerprint) that
+    they all share, and encoded when written: a paced stream lives for seconds, and a thousand open ones
+    would otherwise hold the same ~200-byte prefix a hundred thousand times.
     """
 
-    events: list[bytes] = field(default_factory=list)
+    prefix: str = ""
+    bodies: list[str] = field(default_factory=list)  # "" stands for the final ``data: [DONE]``
     kinds: list[str] = field(default_factory=list)
     token_counts: list[int] = field(default_factory=list)  # tokens carried by each event (for pacing)
 
-    def add(self, payload: str, kind: str, token_count: int = 0) -> None:
-        self.events.append(b"data: " + payload.encode("utf-8") + b"\n\n")
-        self.kinds.append(kind)
-        self.token_counts.append(token_count)
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    def event(self, index: int) -> bytes:
+        body = self.bodies[index]
+        return (self.prefix + body).encode() if body else _DONE
+
+    def iter_events(self) -> Iterator[bytes]:
+        prefix = self.prefix
+        for body in self.bodies:
+            yield (prefix + body).encode() if body else _DONE
+
+    @property
+    def events(self) -> list[bytes]:
+        """Every event, encoded (a new list each time)."""
+        return list(self.iter_events())
+
+    def joined(self) -> bytes:
+        """The whole stream as one buffer, for an unpaced answer written at once."""
+        prefix = self.prefix
+        return "".join(prefix + body if body else "data: [DONE]\n\n" for body in self.bodies).encode()
 
 
 def _pieces(token_list: list[int], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
@@ -259,24 +284,22 @@ def stream_plan(
     if obfuscation:
         # OpenAI pads each chunk with a random-length "obfuscation" string; ours is derived from the
         # position, so streams stay deterministic.
-        events = [
-            (
-                prefix + frag + close[:-3] + f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + (i * 7 + len(frag)) % 12]}"'
-                + "}\n\n"
-            ).encode()
+        bodies = [
+            frag + close[:-3] + f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + (i * 7 + len(frag)) % 12]}"' + "}\n\n"
             for i, frag in enumerate(frags, 1)
-        ]  # fmt: skip
+        ]
     else:
-        events = [(prefix + frag + close).encode() for frag in frags]
+        bodies = [frag + close for frag in frags]
     if include_usage:
-        usage = prefix + '],"usage":' + _dumps(completion.usage)
+        usage = '],"usage":' + _dumps(completion.usage)
         if obfuscation:
             usage += ',"obfuscation":"' + _OBFUSCATION_PAD[:4] + '"'
-        events.append((usage + "}\n\n").encode())
+        bodies.append(usage + "}\n\n")
         plan.kinds.append("usage")
         plan.token_counts.append(0)
-    events.append(b"data: [DONE]\n\n")
+    bodies.append("")
     plan.kinds.append("done")
     plan.token_counts.append(0)
-    plan.events = events
+    plan.prefix = prefix
+    plan.bodies = bodies
     return plan
