@@ -6,6 +6,17 @@ wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 
+-- A body containing __N__ gets a per-request counter there: every request is a new prompt, so nothing
+-- the server memoises (generated answers, token counts of repeated texts) can help it.
+if string.find(wrk.body, "__N__", 1, true) then
+  local counter = 0
+  local template = wrk.body
+  function request()
+    counter = counter + 1
+    return wrk.format(nil, nil, nil, (string.gsub(template, "__N__", tostring(counter))))
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

@@ -172,8 +172,10 @@ async def serve(settings: Settings) -> int:
 
     from . import structured, tokens
     from .app import make_app
-    from .limits import GuardedRunner
+    from .limits import GuardedRunner, ensure_descriptors
 
+    if warning := ensure_descriptors(settings.max_connections):
+        print(f"mockllm: warning: {warning}", file=sys.stderr, flush=True)
     tokens.warm(also=(structured.warm,))
     app = make_app(settings)
     runner = GuardedRunner(app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout)

@@ -33,7 +33,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
@@ -43,6 +43,9 @@ from aiohttp.web_server import Server
 
 from .config import Settings
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from .pipeline import Outcome
 
 __all__ = [
     "GUARD",
@@ -197,9 +200,8 @@ class GuardedHandler(RequestHandler):
             return
         guard.connections += 1
         super().connection_made(transport)
-        tcp = transport  # a Transport: buffer limits bound what a client that stops reading makes us hold
-        if isinstance(tcp, asyncio.WriteTransport):
-            tcp.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
+        if isinstance(transport, asyncio.WriteTransport):  # bounds what a client that stops reading costs
+            transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
 
     def _refuse(self) -> None:
         """Send the 503 and half-close; keep draining briefly so the client reads it instead of a reset."""
@@ -291,7 +293,7 @@ class GuardedHandler(RequestHandler):
 
     def eof_received(self) -> None:
         if self._refused is not None:
-            self._refused.close()
+            self._refuse()  # the client sent all it will: answer now (returning None closes after the flush)
             return
         super().eof_received()
 
@@ -416,19 +418,48 @@ async def _answer_and_close(request: web.Request, error: ApiError) -> web.Stream
     return response
 
 
-def refuse_stream(request: web.Request) -> web.Response | None:
+def refuse_stream(request: web.Request, outcome: Outcome | None = None) -> web.Response | None:
     """Take a stream slot for ``request``, or return the 503 to send instead (``--max-streams``).
 
-    Called at the top of the stream writer; the slot is released by :func:`limits_middleware`.
+    Called at the top of the stream writer; the slot is released by :func:`limits_middleware`. A refusal
+    is written into ``outcome`` too, so the journal shows the 503 that was sent, not the planned stream.
     """
     guard = request.app.get(GUARD)
     if guard is None or request.get(_STREAM_KEY):
         return None
     if guard.streams >= guard.max_streams:
         guard.count("streams_refused")
-        return _error_response(overloaded_error("streams", guard.max_streams, "--max-streams"))
+        error = overloaded_error("streams", guard.max_streams, "--max-streams")
+        if outcome is not None:
+            outcome.status, outcome.error = 503, error
+            outcome.info["refused"] = "max_streams"
+        return _error_response(error)
     guard.streams += 1
     request[_STREAM_KEY] = True
+    return None
+
+
+def ensure_descriptors(max_connections: int) -> str | None:
+    """Raise the soft open-files limit so ``--max-connections`` is reachable (CI hosts often default to
+    1024); returns a warning when the hard limit is too low, so the operator hears it at start-up rather
+    than as "too many open files" under load. Only the ``serve`` process calls this."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    needed = max_connections + 128  # listening socket, fixtures, logs, the refusal path's short-lived sockets
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            target = soft
+        if target < needed:
+            return (
+                f"the open-files limit ({target}) is below --max-connections {max_connections} + 128; "
+                "connections beyond it will wait in the accept queue (raise 'ulimit -n' or lower --max-connections)"
+            )
     return None
 
 

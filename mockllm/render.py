@@ -99,9 +99,13 @@ class StreamPlan:
         return list(self.iter_events())
 
     def joined(self) -> bytes:
-        """The whole stream as one buffer, for an unpaced answer written at once."""
+        """The whole stream as one buffer, for an unpaced answer written at once (one C-level join:
+        every event but the last, ``[DONE]``, starts with the prefix)."""
+        bodies = self.bodies
+        if not bodies or bodies[-1] or "" in bodies[:-1]:  # not the shape stream_plan builds
+            return b"".join(self.iter_events())
         prefix = self.prefix
-        return "".join(prefix + body if body else "data: [DONE]\n\n" for body in self.bodies).encode()
+        return (prefix + prefix.join(bodies[:-1])).encode() + _DONE
 
 
 def _pieces(token_list: list[int], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
@@ -112,7 +116,12 @@ def _pieces(token_list: list[int], encoding: str, per_chunk: int) -> tuple[list[
     complete are dropped, matching ``shaping.safe_text``. The bytes of every token come from one call
     into the tokenizer, which is what keeps long streams cheap.
     """
-    raw = tokens.get_encoding(encoding).decode_tokens_bytes(token_list)
+    raw = tokens.token_byte_pieces(token_list, encoding)
+    if per_chunk == 1:
+        try:  # the common case: every token is whole characters
+            return [piece.decode("utf-8") for piece in raw], [1] * len(raw)
+        except UnicodeDecodeError:
+            pass
     counts_in = [1] * len(raw)
     if per_chunk > 1:
         raw = [b"".join(raw[i : i + per_chunk]) for i in range(0, len(raw), per_chunk)]
@@ -284,10 +293,8 @@ def stream_plan(
     if obfuscation:
         # OpenAI pads each chunk with a random-length "obfuscation" string; ours is derived from the
         # position, so streams stay deterministic.
-        bodies = [
-            frag + close[:-3] + f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + (i * 7 + len(frag)) % 12]}"' + "}\n\n"
-            for i, frag in enumerate(frags, 1)
-        ]
+        tails = [close[:-3] + f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + n]}"' + "}\n\n" for n in range(12)]
+        bodies = [frag + tails[(i * 7 + len(frag)) % 12] for i, frag in enumerate(frags, 1)]
     else:
         bodies = [frag + close for frag in frags]
     if include_usage:

@@ -233,6 +233,25 @@ def decode_bytes(tokens: Sequence[int], encoding: str) -> bytes:
     return get_encoding(encoding).decode_bytes(list(tokens))
 
 
+class _TokenBytes(dict[int, bytes]):
+    """token -> its bytes, filled on first sight. A dict lookup is ~20x cheaper than a call into the
+    tokenizer, and a server only ever sees a few thousand distinct tokens."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self._decode = get_encoding(encoding).decode_single_token_bytes
+
+    def __missing__(self, token: int) -> bytes:
+        data = self[token] = self._decode(token)
+        return data
+
+
+_token_bytes: dict[str, _TokenBytes] = {}
+
+
 def token_byte_pieces(tokens: Sequence[int], encoding: str) -> list[bytes]:
-    enc = get_encoding(encoding)
-    return [enc.decode_single_token_bytes(t) for t in tokens]
+    """The bytes of each token (a token may end inside a multi-byte character)."""
+    table = _token_bytes.get(encoding)
+    if table is None:
+        table = _token_bytes[encoding] = _TokenBytes(encoding)
+    return [table[t] for t in tokens]

@@ -342,6 +342,11 @@ def test_refused_connection_reads_the_503_not_a_reset(errors_logged):
             [(status, headers, payload)] = split_responses(read_all(sock))
             assert status == 503 and headers["retry-after"] == "1"
             assert assert_openai_error(payload, 503)["type"] == "server_error"
+            # a client that half-closes after its request reads the 503 too
+            sock = connect(srv)
+            sock.sendall(post_head(len(body)) + body)
+            sock.shutdown(socket.SHUT_WR)
+            assert split_responses(read_all(sock))[0][0] == 503
         finally:
             holder.close()
         assert eventually_serves(srv)
