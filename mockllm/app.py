@@ -270,7 +270,10 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
         if settings.fixtures:
             from .fixtures import load_fixture_files
 
-            loaded = load_fixture_files(list(settings.fixtures))
+            from .faults import ERROR_PRESETS, FAULT_KINDS
+
+            # With the vocabularies, a typo in a preset or fault name fails the start, not a request.
+            loaded = load_fixture_files(list(settings.fixtures), known_presets=ERROR_PRESETS, known_faults=FAULT_KINDS)
             fixtures.add(loaded.fixtures, origin="file")
             catalog_models = loaded.models
         else:

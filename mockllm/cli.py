@@ -89,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fixture file or folder, repeatable (default: the bundled fixtures/)",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed of the generator and ids (default 0)")
-    serve.add_argument("--profile", default="openai", help="gateway dialect: openai (default)")
+    serve.add_argument(
+        "--profile",
+        default="openai",
+        metavar="NAME",
+        help="gateway dialect: openai (default), siliconflow, opensearch, tokensmind or mytokengate",
+    )
     serve.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accept only these keys")
     serve.add_argument("--strict", action="store_true", help="answer 404 fixture_not_found when nothing matches")
     serve.add_argument("--max-body-mb", type=_positive_float, default=32.0, help="request body limit (default 32)")
@@ -209,7 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from .fixtures import check_files
 
-        report = check_files(args.paths)
+        from .faults import ERROR_PRESETS, FAULT_KINDS
+
+        report = check_files(args.paths, known_presets=ERROR_PRESETS, known_faults=FAULT_KINDS)
         for problem in report.problems:
             print(f"error: {problem}")
         for warning in report.warnings:
