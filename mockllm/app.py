@@ -268,9 +268,8 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     if fixtures is None:
         fixtures = FixtureTable()
         if settings.fixtures:
-            from .fixtures import load_fixture_files
-
             from .faults import ERROR_PRESETS, FAULT_KINDS
+            from .fixtures import load_fixture_files
 
             # With the vocabularies, a typo in a preset or fault name fails the start, not a request.
             loaded = load_fixture_files(list(settings.fixtures), known_presets=ERROR_PRESETS, known_faults=FAULT_KINDS)

@@ -212,9 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command == "check":
-        from .fixtures import check_files
-
         from .faults import ERROR_PRESETS, FAULT_KINDS
+        from .fixtures import check_files
 
         report = check_files(args.paths, known_presets=ERROR_PRESETS, known_faults=FAULT_KINDS)
         for problem in report.problems:
