@@ -53,6 +53,7 @@ __all__ = [
     "GuardedHandler",
     "GuardedRunner",
     "ResourceGuard",
+    "ensure_descriptors",
     "limits_middleware",
     "refuse_stream",
     "stats",

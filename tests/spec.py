@@ -1,23 +1,24 @@
-"""Validate responses against the official OpenAPI spec (../shared/reference/openai-openapi.yaml).
+"""Validate responses against the official OpenAPI spec's schemas.
 
-The spec is OpenAPI 3.1 but still marks nullability with ``nullable: true``; we rewrite those into
-JSON Schema ``anyOf [..., null]`` once, then validate with jsonschema's Draft 2020-12 validator.
-Unknown properties are tolerated (the spec is newer than most SDKs), as PROTOCOL.md advises.
+The schemas come from ``tests/reference/openai-chat-schemas.json``: the chat-completion schemas of
+``../shared/reference/openai-openapi.yaml`` and everything they reference, copied unchanged
+(``tests/reference/extract.py``; ``test_spec_copy.py`` checks the copy whenever the official file is
+present), so a clean clone validates without the 3 MB spec. The spec is OpenAPI 3.1 but still marks
+nullability with ``nullable: true``; we rewrite those into JSON Schema ``anyOf [..., null]`` once, then
+validate with jsonschema's Draft 2020-12 validator. Unknown properties are tolerated (the spec is newer
+than most SDKs), as PROTOCOL.md advises.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import pickle
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "openai-openapi.yaml"
-_CACHE = Path(__file__).resolve().parent / ".spec-cache.pickle"
+SCHEMAS_PATH = Path(__file__).resolve().parent / "reference" / "openai-chat-schemas.json"
 
 
 def _nullable(node: Any) -> Any:
@@ -33,16 +34,7 @@ def _nullable(node: Any) -> Any:
 
 @functools.cache
 def components() -> dict[str, Any]:
-    if _CACHE.exists() and _CACHE.stat().st_mtime >= SPEC_PATH.stat().st_mtime:
-        return pickle.loads(_CACHE.read_bytes())
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=loader)
-    schemas = _nullable(spec["components"]["schemas"])
-    try:
-        _CACHE.write_bytes(pickle.dumps(schemas))
-    except OSError:
-        pass
-    return schemas
+    return _nullable(json.loads(SCHEMAS_PATH.read_text(encoding="utf-8")))
 
 
 @functools.cache
