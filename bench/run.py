@@ -674,9 +674,9 @@ class Bench:
                         f"p90 {r['gap_p90_ms']:.1f}, mean {r['gap_mean_ms']:.2f})"
                     )
         log(
-            f"   configured: TTFT {ttft_ms:g} ms, gap {gap_cfg:g} ms. Both servers send the role chunk at TTFT and "
-            f"the first content chunk one token later,\n   so a perfect first content chunk lands at "
-            f"{ttft_ms + gap_cfg:g} ms ({gap_cfg / ttft_ms:+.1%})."
+            f"   configured: TTFT {ttft_ms:g} ms, gap {gap_cfg:g} ms. mockllm sends the role chunk and the first "
+            f"content chunk at TTFT;\n   the bare baseline sends its role chunk at TTFT and content one token later "
+            f"({ttft_ms + gap_cfg:g} ms, {gap_cfg / ttft_ms:+.1%})."
         )
         self.results["pacing"] = out
         m = out["mockllm_ramped"]

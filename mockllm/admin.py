@@ -23,6 +23,7 @@ Routes (all JSON; errors are OpenAI-shaped ``{"error": {message, type, param, co
 ``GET    /_mockllm/usage``                  tokens and cost per (API key, model), with totals
 ``GET    /_mockllm/config``                 ``Settings.public()`` (never keys or the admin token)
 ``GET    /_mockllm/models``                 the catalog with prices and every ``ModelInfo`` field
+``GET    /_mockllm/stats``                  open connections and streams, refusals, timeouts, evictions
 ``GET    /_mockllm/ui``                     the web inspector (``mockllm/static``; works offline)
 =========================================  ==========================================================
 
@@ -381,6 +382,7 @@ def _routes() -> list[tuple[str, str, str]]:
         ("GET", f"{PREFIX}/usage", "tokens and cost per API key and model"),
         ("GET", f"{PREFIX}/config", "server settings (no secrets)"),
         ("GET", f"{PREFIX}/models", "model catalog with prices"),
+        ("GET", f"{PREFIX}/stats", "open connections and streams, refusals, timeouts, evictions, tasks"),
         ("GET", f"{PREFIX}/ui", "web inspector"),
     ]
 

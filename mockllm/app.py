@@ -35,6 +35,7 @@ STATS: web.AppKey[dict[str, int]] = web.AppKey("stats", dict)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MB = 1024 * 1024
 SHUTDOWN_GRACE_S = 1.0
+_WRITE_SLICE = 64 * 1024
 
 
 def _json_response(outcome: Outcome) -> web.Response:
@@ -46,7 +47,9 @@ def _json_response(outcome: Outcome) -> web.Response:
 
 
 def _error_response(error: ApiError, request_id: str | None = None) -> web.Response:
-    return _json_response(error_outcome(error, request_id))
+    """An error answer; like every answer it carries an ``x-request-id`` (random where the pipeline,
+    which derives ids from the seed, never saw the request: 404/405 routes, 413, the models routes)."""
+    return _json_response(error_outcome(error, request_id or "req_" + os.urandom(16).hex()))
 
 
 @web.middleware
@@ -167,7 +170,11 @@ async def write_stream(
         await response.prepare(request)
         pacing = _pacing(pipeline, outcome)
         if pacing is None:
-            await response.write(plan.joined() if events is None else b"".join(events))
+            # One buffer, written in slices: each write waits while the transport holds more than its
+            # high-water mark, so a client that stops reading pins at most a slice, not the whole answer.
+            data = memoryview(plan.joined() if events is None else b"".join(events))
+            for start in range(0, len(data), _WRITE_SLICE):
+                await response.write(data[start : start + _WRITE_SLICE])
             sent = count
         else:
             assert outcome.ids is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import os
 import signal
 import sys
@@ -177,12 +178,17 @@ async def serve(settings: Settings) -> int:
 
     from . import structured, tokens
     from .app import make_app
+    from .admin import admin_access
     from .limits import GuardedRunner, ensure_descriptors
 
     if warning := ensure_descriptors(settings.max_connections):
         print(f"mockllm: warning: {warning}", file=sys.stderr, flush=True)
     tokens.warm(also=(structured.warm,))
     app = make_app(settings)
+    # Everything built so far (catalog, fixtures, pydantic models) lives as long as the process: move it
+    # out of the collector's sight, so the collections that per-request garbage triggers stay short.
+    gc.collect()
+    gc.freeze()
     runner = GuardedRunner(app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_address=True)
@@ -195,6 +201,13 @@ async def serve(settings: Settings) -> int:
     server = site._server  # aiohttp has no public accessor for the bound port
     port = server.sockets[0].getsockname()[1] if server is not None and server.sockets else settings.port
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    if admin_access(settings.host, settings.admin_token) == "off":
+        print(
+            f"mockllm: note: listening on {settings.host}, beyond loopback: the admin API (/_mockllm/) is off; "
+            "start with --admin-token TOKEN to enable it",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"mockllm listening on http://{host}:{port}/v1", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

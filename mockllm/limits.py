@@ -380,7 +380,8 @@ async def limits_middleware(request: web.Request, handler: Handler) -> web.Strea
     """Read the body under ``--body-timeout`` (the handler then gets it from aiohttp's cache), and give
     back the stream slot :func:`refuse_stream` took, however the answer ends."""
     guard = request.app[GUARD]
-    if request.body_exists and guard.body_timeout > 0:
+    # A small body usually arrives with its headers: then there is nothing to wait for, and no timer.
+    if request.body_exists and guard.body_timeout > 0 and not request.content.is_eof():
         try:
             async with asyncio.timeout(guard.body_timeout):
                 await request.read()

@@ -35,6 +35,8 @@ from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Literal
 
+import regex as _regex
+
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -89,6 +91,8 @@ _SOFT_NODES = 2_000
 _HARD_NODES = 10_000
 #: Attempts at producing a string that matches ``pattern`` (and the length bounds) before falling back.
 _PATTERN_TRIES = 8
+#: Time bound of one ``pattern`` check of a candidate string (seconds).
+_PATTERN_TIMEOUT_S = 0.05
 #: Unbounded regex repeats (``*``, ``+``, ``{n,}``) add at most this many extra repetitions.
 _REGEX_EXTRA_REPEAT = 3
 
@@ -862,9 +866,15 @@ class _Gen:
         the caller generates as if there were no pattern.
         """
         try:
-            compiled = re.compile(pattern)
+            re.compile(pattern)
             parsed = _sre_parse.parse(pattern)
         except (re.error, RecursionError, OverflowError):
+            return None
+        try:
+            # The request's pattern is checked by the ``regex`` engine under a time bound, as fixture
+            # regexes are: a catastrophic pattern costs a miss, never a frozen server.
+            compiled = _regex.compile(pattern)
+        except (_regex.error, RecursionError, OverflowError):
             return None
         fmt = schema.get("format")
         natural = self.format_value(fmt) if isinstance(fmt, str) else None
@@ -873,7 +883,12 @@ class _Gen:
             natural = rule(self) if rule else None
 
         def fits(text: str) -> bool:
-            return bool(compiled.search(text)) and len(text) >= min_len and (max_len is None or len(text) <= max_len)
+            if len(text) < min_len or (max_len is not None and len(text) > max_len):
+                return False
+            try:
+                return compiled.search(text, timeout=_PATTERN_TIMEOUT_S) is not None
+            except TimeoutError:
+                return False
 
         if natural is not None and fits(natural):
             return natural
