@@ -177,8 +177,8 @@ async def serve(settings: Settings) -> int:
     from aiohttp import web
 
     from . import structured, tokens
-    from .app import make_app
     from .admin import admin_access
+    from .app import make_app
     from .limits import GuardedRunner, ensure_descriptors
 
     if warning := ensure_descriptors(settings.max_connections):
