@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import gc
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -174,12 +173,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 async def serve(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM; print the one 'listening' line once the socket accepts connections."""
-    from aiohttp import web
-
     from . import structured, tokens
     from .admin import admin_access
     from .app import make_app
     from .limits import GuardedRunner, ensure_descriptors
+    from .serving import listen, shown_host, wait_for_signal
 
     if warning := ensure_descriptors(settings.max_connections):
         print(f"mockllm: warning: {warning}", file=sys.stderr, flush=True)
@@ -190,17 +188,9 @@ async def serve(settings: Settings) -> int:
     gc.collect()
     gc.freeze()
     runner = GuardedRunner(app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_address=True)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        print(f"mockllm: error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+    port = await listen(runner, settings.host, settings.port, backlog=1024)
+    if port is None:
         return 2
-    server = site._server  # aiohttp has no public accessor for the bound port
-    port = server.sockets[0].getsockname()[1] if server is not None and server.sockets else settings.port
-    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     if admin_access(settings.host, settings.admin_token) == "off":
         print(
             f"mockllm: note: listening on {settings.host}, beyond loopback: the admin API (/_mockllm/) is off; "
@@ -208,12 +198,8 @@ async def serve(settings: Settings) -> int:
             file=sys.stderr,
             flush=True,
         )
-    print(f"mockllm listening on http://{host}:{port}/v1", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    print(f"mockllm listening on http://{shown_host(settings.host)}:{port}/v1", flush=True)
+    await wait_for_signal()
     await runner.cleanup()
     return 0
 

@@ -46,7 +46,6 @@ import json
 import logging
 import os
 import re
-import signal
 import statistics
 import sys
 import time
@@ -62,6 +61,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from . import tokens
 from .catalog import BUILTIN_MODELS, ModelInfo
 from .matching import system_digest, tools_digest
+from .serving import listen, shown_host, wait_for_signal
 
 __all__ = ["Recorder", "add_record_parser", "main", "make_record_app", "run_record"]
 
@@ -654,23 +654,11 @@ def run_record(args: argparse.Namespace) -> int:
 
 async def _serve(app: web.Application, host: str, port: int, upstream: str, out: Path) -> int:
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        print(f"mockllm: error: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+    bound = await listen(runner, host, port)
+    if bound is None:
         return 2
-    server: Any = site._server  # aiohttp has no public accessor for the bound port
-    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
-    shown = host if ":" not in host else f"[{host}]"
-    print(f"mockllm recording on http://{shown}:{bound}/v1 -> {upstream} (fixtures in {out})", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    print(f"mockllm recording on http://{shown_host(host)}:{bound}/v1 -> {upstream} (fixtures in {out})", flush=True)
+    await wait_for_signal()
     recorder = app[RECORDER]
     await runner.cleanup()
     print(f"mockllm recorded {recorder.exchanges} exchange(s) in {out}", flush=True)
