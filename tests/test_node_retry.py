@@ -7,15 +7,12 @@ shows both attempts with the SDK's own ``x-stainless-retry-count`` header: 0, th
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from test_node_sdk import node_sdk  # noqa: F401 - the shared, guarded `npm install` of tests/node
+from test_node_sdk import node_sdk, run_script  # noqa: F401 - the shared, guarded `npm install` of tests/node
 
 from mockllm.server import MockServer
 
@@ -29,18 +26,7 @@ def retry_server() -> Iterator[MockServer]:
 
 
 def run_retry(node_dir: Path, base_url: str, max_retries: int) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    done = subprocess.run(
-        ["node", str(SCRIPT), base_url, str(max_retries)],
-        cwd=node_dir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_script(node_dir, SCRIPT, base_url, str(max_retries))
 
 
 def script_429(server: MockServer) -> None:

@@ -41,10 +41,15 @@ def node_sdk() -> Path:
 
 
 def run_node(node_dir: Path, base_url: str, request: dict[str, Any]) -> dict[str, Any]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("OPENAI_BASE_URL", None)
+    return run_script(node_dir, SCRIPT, base_url, json.dumps(request))
+
+
+def run_script(node_dir: Path, script: Path, *args: str) -> dict[str, Any]:
+    """Run a Node script of tests/node with no OPENAI_* variables leaking in; its last stdout line is JSON."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
+    env["NO_COLOR"] = "1"
     done = subprocess.run(
-        ["node", str(SCRIPT), base_url, json.dumps(request)],
+        ["node", str(script), *args],
         cwd=node_dir,
         capture_output=True,
         text=True,
