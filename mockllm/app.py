@@ -22,7 +22,7 @@ from .config import Settings
 from .errors import ApiError
 from .fixtures import FixtureTable
 from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
-from .pacing import PacingSettings, schedule
+from .pacing import PacingSettings, iter_schedule
 from .pipeline import Outcome, Pipeline, error_outcome
 
 log = logging.getLogger("mockllm")
@@ -178,7 +178,7 @@ async def write_stream(
             sent = count
         else:
             assert outcome.ids is not None
-            delays = schedule(plan.kinds[:count], plan.token_counts[:count], pacing, outcome.ids.draw)
+            delays = iter_schedule(plan.kinds, plan.token_counts, pacing, outcome.ids.draw)
             loop = asyncio.get_running_loop()
             due = loop.time()
             # Events are encoded one at a time as they fall due (see StreamPlan), and the wait is a plain

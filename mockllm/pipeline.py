@@ -190,6 +190,10 @@ class Pipeline:
                 obfuscation=request.include_obfuscation and model.owned_by == "openai",
                 delta_defaults=self.profile.delta_defaults,
             )
+            # The plan now carries the text; a paced stream may live for minutes, and a thousand of them
+            # should not also keep every token list (usage, which the journal needs, stays).
+            for choice in completion.choices:
+                choice.content_tokens = choice.reasoning_tokens = choice.refusal_tokens = []
         else:
             headers_out["content-type"] = "application/json"
             outcome.payload = completion_body(completion)
