@@ -12,10 +12,10 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, TCPConnector, web
 
 from . import auth
 from .config import Settings
@@ -31,6 +31,7 @@ PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline", Pipeline)
 STREAMS: web.AppKey[set[asyncio.Transport]] = web.AppKey("streams", set)
 CLOSING: web.AppKey[asyncio.Event] = web.AppKey("closing", asyncio.Event)
 STATS: web.AppKey[dict[str, int]] = web.AppKey("stats", dict)
+FETCH_SESSION: web.AppKey[ClientSession] = web.AppKey("fetch_session", ClientSession)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MB = 1024 * 1024
@@ -111,7 +112,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     pipeline = request.app[PIPELINE]
     started = time.perf_counter()
     body = await request.read()
-    outcome = pipeline.handle(body, request.headers)
+    fetched = await _fetch_images(request.app, pipeline, body) if pipeline.fetch_policy is not None else None
+    outcome = pipeline.handle(body, request.headers, fetched)
     fault = outcome.reply.fault if outcome.reply is not None and outcome.status == 200 else None
     try:
         if fault is not None:
@@ -123,6 +125,38 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return await write_stream(request, outcome)
     finally:
         pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
+
+
+async def _fetch_images(app: web.Application, pipeline: Pipeline, body: bytes) -> dict[str, Any] | None:
+    """Download the request's image URLs on listed hosts (``--fetch-images``), before the pipeline runs.
+
+    The body is parsed once more here, only when fetching is on; a body that is not JSON is left to the
+    pipeline, which rejects it with OpenAI's message.
+    """
+    from .fetch import fetch_images, image_urls
+
+    policy = pipeline.fetch_policy
+    assert policy is not None
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        return None
+    urls = image_urls(raw, policy)
+    if not urls:
+        return None
+    return await fetch_images(app[FETCH_SESSION], urls, policy)
+
+
+async def _fetch_session(app: web.Application) -> AsyncIterator[None]:
+    """One client session for every download, opened with the app when fetching is on."""
+    if app[PIPELINE].fetch_policy is None:
+        yield
+        return
+    async with ClientSession(
+        headers={"User-Agent": "mockllm (image fetch)"}, connector=TCPConnector(limit=32)
+    ) as session:
+        app[FETCH_SESSION] = session
+        yield
 
 
 def _pacing(pipeline: Pipeline, outcome: Outcome) -> PacingSettings | None:
@@ -262,10 +296,10 @@ def _test_hooks(pipeline: Pipeline) -> None:
     check that an internal failure is contained. Off by default and absent from ``serve --help``."""
     handle = pipeline.handle
 
-    def raising(body: bytes, headers: Any) -> Outcome:
+    def raising(body: bytes, headers: Any, fetched: Any = None) -> Outcome:
         if headers.get("x-mockllm-test-raise"):
             raise RuntimeError("x-mockllm-test-raise: an internal failure on demand")
-        return handle(body, headers)
+        return handle(body, headers, fetched)
 
     pipeline.handle = raising  # type: ignore[method-assign]
 
@@ -304,6 +338,7 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_get("/health", health)
     app.on_shutdown.append(_on_shutdown)
+    app.cleanup_ctx.append(_fetch_session)
     from .admin import ADMIN, PREFIX, _guarded, setup_admin
 
     setup_admin(app)

@@ -99,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", help="answer 404 fixture_not_found when nothing matches")
     serve.add_argument("--max-body-mb", type=_positive_float, default=32.0, help="request body limit (default 32)")
     serve.add_argument("--freeze-time", type=_freeze, metavar="ISO", help="fix `created`, e.g. 2025-01-01T00:00:00Z")
+    serve.add_argument(
+        "--fetch-images",
+        metavar="HOSTS",
+        help="fetch image URLs on these comma-separated hosts ('*': any) to validate and measure them; "
+        "off by default (URL images are billed at 1024x1024 unfetched)",
+    )
+    serve.add_argument(
+        "--fetch-max-mb", type=_positive_float, default=20.0, help="largest image to download (default 20)"
+    )
+    serve.add_argument(
+        "--fetch-timeout", type=_positive_float, default=10.0, help="seconds one download may take (default 10)"
+    )
     serve.add_argument("--latency", choices=["off", "realistic"], default="off", help="stream pacing (default off)")
     serve.add_argument("--ttft-ms", type=float, help="time to first token, ms")
     serve.add_argument("--tokens-per-second", type=_positive_float, help="stream rate after the first token")
@@ -149,6 +161,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         api_keys=tuple(args.api_key),
         strict=args.strict,
         max_body_mb=args.max_body_mb,
+        fetch_hosts=tuple(h.strip() for h in (args.fetch_images or "").split(",") if h.strip()),
+        fetch_max_mb=args.fetch_max_mb,
+        fetch_timeout=args.fetch_timeout,
         freeze_time=args.freeze_time,
         latency=args.latency,
         ttft_ms=args.ttft_ms,

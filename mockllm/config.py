@@ -28,7 +28,10 @@ class Settings:
     rpm: int | None = None
     tpm: int | None = None
     chaos: str | None = None
-    allow_fetch: bool = False
+    # Image URLs are fetched only from these hosts ("*": any), bounded in size and time (see fetch.py).
+    fetch_hosts: tuple[str, ...] = ()
+    fetch_max_mb: float = 20.0
+    fetch_timeout: float = 10.0
     # Resource bounds for a server shared by many clients (see mockllm/limits.py); timeouts in seconds.
     max_connections: int = 1000
     max_streams: int = 500

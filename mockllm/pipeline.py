@@ -7,6 +7,7 @@ pipeline object the app owns, so tests can drive it directly and the HTTP layer 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -21,6 +22,7 @@ from .chaos import Chaos
 from .config import Settings
 from .errors import ApiError
 from .faults import ERROR_PRESETS, FAULT_KINDS, error_from_spec
+from .fetch import FetchFailure, FetchPolicy
 from .fixtures import FixtureTable
 from .generate import Generator, request_digest
 from .ids import IdFactory, RequestIds
@@ -79,6 +81,11 @@ class Pipeline:
         self.limiter = RateLimiter(settings.rpm, settings.tpm)
         self.chaos = Chaos.parse(settings.chaos) if settings.chaos else None
         self.journal = Journal(settings.journal_size)
+        self.fetch_policy = (
+            FetchPolicy.parse(settings.fetch_hosts, settings.fetch_max_mb, settings.fetch_timeout)
+            if settings.fetch_hosts
+            else None
+        )
         self.ledger = UsageLedger()
         self.clock = time.monotonic
         self._inspect_image: Any = None
@@ -102,8 +109,14 @@ class Pipeline:
 
     # ----- the one entry point ------------------------------------------------------------------
 
-    def handle(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
+    def handle(
+        self, body: bytes, headers: Mapping[str, str], fetched: Mapping[str, bytes | FetchFailure] | None = None
+    ) -> Outcome:
+        """Answer one request. ``fetched`` holds the images the HTTP layer downloaded (``--fetch-images``)."""
         started = time.perf_counter()
+        inspect_image = self._inspect_image
+        if fetched and inspect_image is not None:
+            inspect_image = functools.partial(inspect_image, fetched=fetched)
         raw: Any = None
         size = len(body)
         try:
@@ -117,7 +130,7 @@ class Pipeline:
                 catalog=self.catalog,
                 dialect=self.profile.dialect,
                 headers=headers,
-                inspect_image=self._inspect_image,
+                inspect_image=inspect_image,
                 inspect_audio=self._inspect_audio,
                 check_strict_schema=self._check_strict,
             )

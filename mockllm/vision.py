@@ -31,6 +31,7 @@ from PIL import Image
 
 from .catalog import VisionPolicy
 from .errors import ApiError
+from .fetch import FetchFailure
 from .request import AudioInfo, ImageInfo
 
 __all__ = [
@@ -87,14 +88,18 @@ _WAV_MAX_CHUNKS: Final[int] = 1_000
 # ----- images ---------------------------------------------------------------------------------------
 
 
-def inspect_image_part(part: Mapping[str, Any], param: str) -> ImageInfo:
+def inspect_image_part(
+    part: Mapping[str, Any], param: str, fetched: Mapping[str, bytes | FetchFailure] | None = None
+) -> ImageInfo:
     """Validate one ``{"type": "image_url", "image_url": {...}}`` part and measure the image.
 
     ``param`` is the part's path (``messages[0].content[1]``); every error names the exact sub-path, as
-    OpenAI does, so a client can tell which image of which message was wrong. http(s) URLs are never
-    fetched: they get :data:`DEFAULT_URL_IMAGE_SIZE` and no pixels. Data URLs are checked in the order
-    OpenAI's own failures suggest: URL shape, declared format, size (before decoding, so a 30 MB payload
-    costs nothing), base64, magic bytes, declared vs real format, readable header, animation.
+    OpenAI does, so a client can tell which image of which message was wrong. http(s) URLs are not
+    fetched here: they get :data:`DEFAULT_URL_IMAGE_SIZE` and no pixels, unless the HTTP layer fetched
+    them (``--fetch-images``, see ``fetch.py``) and passes their bytes or failures in ``fetched``. Data
+    URLs are checked in the order OpenAI's own failures suggest: URL shape, declared format, size (before
+    decoding, so a 30 MB payload costs nothing), base64, magic bytes, declared vs real format, readable
+    header, animation.
     """
     image_url_param = f"{param}.image_url"
     if "image_url" not in part:
@@ -124,6 +129,11 @@ def inspect_image_part(part: Mapping[str, Any], param: str) -> ImageInfo:
         return _inspect_data_url(url, detail_lit, url_param)
     if _url_host(url) is None:
         raise ApiError.invalid_request(_BAD_IMAGE_URL, param=url_param, code="invalid_image_url")
+    got = fetched.get(url) if fetched else None
+    if isinstance(got, FetchFailure):
+        raise _image_error(got.message, url_param, got.code)
+    if got is not None:  # fetched (--fetch-images): the same checks as a data URL's bytes
+        return _inspect_bytes(got, None, url, detail_lit, url_param, "url")
     width, height = DEFAULT_URL_IMAGE_SIZE
     return ImageInfo(
         source="url",
@@ -177,13 +187,25 @@ def _inspect_data_url(url: str, detail: Literal["auto", "low", "high"], param: s
         data = binascii.a2b_base64(url[comma + 1 :], strict_mode=True)
     except (binascii.Error, ValueError):  # ValueError: non-ASCII characters in the payload
         raise _image_error(_UNSUPPORTED_IMAGE, param, "invalid_image_format") from None
-    if len(data) > MAX_IMAGE_BYTES:  # defensive: the estimate is exact for strict base64
+    return _inspect_bytes(data, declared, url, detail, param, "data")
+
+
+def _inspect_bytes(
+    data: bytes,
+    declared: str | None,
+    url: str,
+    detail: Literal["auto", "low", "high"],
+    param: str,
+    source: Literal["data", "url"],
+) -> ImageInfo:
+    """Size, real format (and the declared one, for data URLs), header and animation of image bytes."""
+    if len(data) > MAX_IMAGE_BYTES:  # defensive for data URLs: the estimate is exact for strict base64
         raise _too_large(len(data), param)
 
     actual = _sniff_image(data)
     if actual is None:
         raise _image_error(_UNSUPPORTED_IMAGE, param, "invalid_image_format")
-    if actual != declared:
+    if declared is not None and actual != declared:
         raise _image_error(
             f"Invalid image: the data URL says image/{declared} but the bytes are a {actual} image.",
             param,
@@ -192,7 +214,7 @@ def _inspect_data_url(url: str, detail: Literal["auto", "low", "high"], param: s
 
     width, height, color = _read_image(data, actual, param)
     return ImageInfo(
-        source="data",
+        source=source,
         url=url,
         detail=detail,
         format=actual,
