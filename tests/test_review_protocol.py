@@ -1,0 +1,220 @@
+"""Review: discrepancies between mockllm and the real API as PROTOCOL.md / the SPEC document it.
+
+Every test here fails today and is marked ``xfail(strict=True)``: when a bug is fixed, its test starts
+passing and the strict marker turns that into a failure, so the marker is removed with the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from mockllm.config import Settings
+from mockllm.server import MockServer
+
+USER = [{"role": "user", "content": "hi"}]
+WEATHER_PARAMS = {
+    "type": "object",
+    "properties": {"city": {"type": "string", "description": "The city"}},
+    "required": ["city"],
+}
+
+
+@pytest.fixture(scope="module")
+def srv() -> Iterator[MockServer]:
+    with MockServer(Settings(port=0, seed=0)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def http(srv: MockServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=srv.base_url, timeout=30) as client:
+        yield client
+
+
+def _post(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    return http.post("/chat/completions", json=body)
+
+
+def _events(text: str) -> list[str]:
+    return [block.removeprefix("data: ") for block in text.split("\n\n") if block.startswith("data: ")]
+
+
+# ----- models ------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §3 (model = resolved snapshot) + SPEC ChatModel enum: the snapshot name the "
+    "mock answers in `model` (e.g. gpt-5-nano-2025-08-07) is itself refused with 404 model_not_found",
+)
+@pytest.mark.parametrize("alias", ["gpt-5-nano", "gpt-4o-mini", "gpt-4.1-nano", "o3-mini"])
+def test_snapshot_name_answered_in_model_is_accepted_back(http: httpx.Client, alias: str) -> None:
+    first = _post(http, {"model": alias, "messages": USER, "max_completion_tokens": 5})
+    assert first.status_code == 200
+    snapshot = first.json()["model"]
+    assert snapshot != alias  # the resolved snapshot, as PROTOCOL.md §3 requires
+    again = _post(http, {"model": snapshot, "messages": USER, "max_completion_tokens": 5})
+    assert again.status_code == 200, again.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §5 (x-request-id on answers; README: 'on every answer'): GET /v1/models and "
+    "GET /v1/models/{id} 200s carry no x-request-id",
+)
+@pytest.mark.parametrize("path", ["/models", "/models/gpt-4o"])
+def test_models_routes_carry_x_request_id(http: httpx.Client, path: str) -> None:
+    response = http.get(path)
+    assert response.status_code == 200
+    assert response.headers.get("x-request-id", "").startswith("req_")
+
+
+# ----- tools and functions -------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §1.1 / SPEC ChatCompletionMessageCustomToolCall: a call to a `custom` tool is "
+    "answered as type 'function' with JSON `arguments` instead of {'type':'custom','custom':{name,input}}",
+)
+def test_custom_tool_call_has_custom_shape(http: httpx.Client) -> None:
+    body = {
+        "model": "gpt-4o",
+        "messages": USER,
+        "tools": [{"type": "custom", "custom": {"name": "code", "description": "Run code"}}],
+        "tool_choice": "required",
+    }
+    response = _post(http, body)
+    assert response.status_code == 200
+    call = response.json()["choices"][0]["message"]["tool_calls"][0]
+    assert call["type"] == "custom"
+    assert call["custom"]["name"] == "code"
+    assert isinstance(call["custom"]["input"], str)
+    assert "function" not in call
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='BUG: PROTOCOL.md §1.2/§3 + SPEC function_call (\'{"name": ...} forces the model to call that '
+    "function'): a forced deprecated function_call is ignored and plain text is answered",
+)
+def test_forced_function_call_is_honoured(http: httpx.Client) -> None:
+    body = {
+        "model": "gpt-4o",
+        "messages": USER,
+        "functions": [{"name": "get_weather", "description": "Get weather", "parameters": WEATHER_PARAMS}],
+        "function_call": {"name": "get_weather"},
+    }
+    response = _post(http, body)
+    assert response.status_code == 200
+    message = response.json()["choices"][0]["message"]
+    assert message["content"] is None
+    assert message["function_call"]["name"] == "get_weather"
+    json.loads(message["function_call"]["arguments"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §8 (tool/function definitions are part of the prompt): deprecated `functions` "
+    "add 0 prompt tokens, while the same definition as `tools` is charged",
+)
+def test_functions_are_counted_in_prompt_tokens(http: httpx.Client) -> None:
+    fn = {"name": "get_weather", "description": "Get weather", "parameters": WEATHER_PARAMS}
+    plain = _post(http, {"model": "gpt-4o", "messages": USER, "max_tokens": 1}).json()["usage"]
+    with_fn = _post(http, {"model": "gpt-4o", "messages": USER, "max_tokens": 1, "functions": [fn]}).json()["usage"]
+    assert with_fn["prompt_tokens"] > plain["prompt_tokens"]
+
+
+# ----- streaming -----------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §4 (VCR gpt-5-nano: 'logprobs key omitted on new models'): gpt-5 chunks carry "
+    "'logprobs': null in every choice, role and finish chunks included",
+)
+def test_gpt5_stream_chunks_omit_logprobs_key(http: httpx.Client) -> None:
+    body = {"model": "gpt-5-nano", "messages": USER, "stream": True, "reasoning_effort": "minimal"}
+    response = _post(http, body)
+    assert response.status_code == 200
+    chunks = [json.loads(e) for e in _events(response.text) if e != "[DONE]"]
+    assert chunks
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            assert "logprobs" not in choice, choice
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §4 (SNAP tool-call deltas): the role chunk of a tool-call answer is "
+    "{role, content, tool_calls, refusal}; the mock puts refusal before tool_calls",
+)
+def test_tool_call_role_chunk_key_order(http: httpx.Client) -> None:
+    body = {
+        "model": "gpt-4o",
+        "messages": USER,
+        "stream": True,
+        "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_PARAMS}}],
+        "tool_choice": "required",
+    }
+    response = _post(http, body)
+    assert response.status_code == 200
+    first = json.loads(_events(response.text)[0])
+    delta = first["choices"][0]["delta"]
+    assert "tool_calls" in delta
+    assert list(delta) == ["role", "content", "tool_calls", "refusal"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §4 (every event is 'data: <compact JSON>'; go-openai#396 error event): the "
+    "mid-stream error event is json.dumps with ', '/': ' separators",
+)
+def test_mid_stream_error_event_is_compact_json(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o", "messages": USER, "stream": True, "max_tokens": 8}
+    response = http.post("/chat/completions", json=body, headers={"x-mockllm-fault": "stream_error"})
+    assert response.status_code == 200
+    events = _events(response.text)
+    assert events[-1] == "[DONE]"
+    error_event = events[-2]
+    assert json.loads(error_event)["error"]["type"] == "server_error"
+    assert error_event.startswith('{"error":{"message":')
+
+
+# ----- errors and headers --------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §2 (VCR: validation 400s use 'content-type: application/json', only the 404 "
+    "model error uses '; charset=utf-8'): every error answer uses 'application/json; charset=utf-8'",
+)
+def test_validation_400_content_type(http: httpx.Client) -> None:
+    response = _post(http, {"model": "gpt-4o", "messages": []})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "empty_array"
+    assert response.headers["content-type"] == "application/json"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PROTOCOL.md §5/§2 (429 carries integer `retry-after`; retry-after-ms is a header 'OpenAI is "
+    "not known to send'): the --rpm limiter adds retry-after-ms, so SDKs retry sooner than against OpenAI",
+)
+def test_rpm_429_has_no_retry_after_ms() -> None:
+    with (
+        MockServer(Settings(port=0, rpm=1)) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
+        body = {"model": "gpt-4o", "messages": USER, "max_tokens": 1}
+        assert client.post("/chat/completions", json=body).status_code == 200
+        limited = client.post("/chat/completions", json=body)
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(limited.headers["retry-after"]) >= 1
+    assert "retry-after-ms" not in limited.headers
