@@ -50,7 +50,7 @@ def _json_response(outcome: Outcome) -> web.Response:
 def _error_response(error: ApiError, request_id: str | None = None) -> web.Response:
     """An error answer; like every answer it carries an ``x-request-id`` (random where the pipeline,
     which derives ids from the seed, never saw the request: 404/405 routes, 413, the models routes)."""
-    return _json_response(error_outcome(error, request_id or "req_" + os.urandom(16).hex()))
+    return _json_response(error_outcome(error, request_id or _request_id()["x-request-id"]))
 
 
 @web.middleware
@@ -246,6 +246,10 @@ async def write_stream(
     return response
 
 
+def _request_id() -> dict[str, str]:
+    return {"x-request-id": "req_" + os.urandom(16).hex()}
+
+
 def _check_key(request: web.Request) -> None:
     """The models routes are API routes: with ``--api-key`` set they answer 401 like chat completions."""
     auth.check_key(auth.bearer_key(request.headers), request.app[PIPELINE].settings.api_keys)
@@ -253,7 +257,7 @@ def _check_key(request: web.Request) -> None:
 
 async def list_models(request: web.Request) -> web.Response:
     _check_key(request)
-    return web.json_response(request.app[PIPELINE].models_body())
+    return web.json_response(request.app[PIPELINE].models_body(), headers=_request_id())
 
 
 async def get_model(request: web.Request) -> web.Response:
@@ -263,7 +267,7 @@ async def get_model(request: web.Request) -> web.Response:
     model = pipeline.catalog.get(model_id)
     if model is None:
         return _error_response(ApiError.model_not_found(model_id))
-    return web.json_response(pipeline.model_object(model))
+    return web.json_response(pipeline.model_object(model), headers=_request_id())
 
 
 async def health(request: web.Request) -> web.Response:

@@ -442,15 +442,19 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
 
 
 class Catalog:
-    """Model lookup by exact id, then by glob patterns added by users (``id: "my-*"``)."""
+    """Model lookup by exact id, then by dated snapshot name, then by glob patterns added by users
+    (``id: "my-*"``)."""
 
     def __init__(self, models: Iterable[ModelInfo] = BUILTIN_MODELS) -> None:
         self._models: dict[str, ModelInfo] = {}
+        self._snapshots: dict[str, str] = {}  # dated snapshot id -> the alias it answers for
         for model in models:
             self.add(model)
 
     def add(self, model: ModelInfo) -> None:
         self._models[model.id] = model
+        if model.snapshot and model.snapshot != model.id:
+            self._snapshots[model.snapshot] = model.id
 
     def copy(self) -> Catalog:
         return Catalog(self._models.values())
@@ -459,6 +463,11 @@ class Catalog:
         found = self._models.get(model_id)
         if found is not None:
             return found
+        alias = self._snapshots.get(model_id)
+        if alias is not None and alias in self._models:
+            # The dated name the API answers with ("gpt-4o-mini-2024-07-18") is a model id too: clients
+            # send it back (pinned versions, replayed transcripts), and the real API accepts it.
+            return replace(self._models[alias], id=model_id, snapshot=None)
         for pattern, model in self._models.items():
             if any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(model_id, pattern):
                 return replace(model, id=model_id, snapshot=None)

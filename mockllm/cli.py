@@ -192,7 +192,7 @@ async def serve(settings: Settings) -> int:
     from .admin import admin_access
     from .app import make_app
     from .limits import GuardedRunner, ensure_descriptors
-    from .serving import listen, shown_host, wait_for_signal
+    from .serving import listen, shown_host, stop_on_signal
 
     if warning := ensure_descriptors(settings.max_connections):
         print(f"mockllm: warning: {warning}", file=sys.stderr, flush=True)
@@ -206,6 +206,7 @@ async def serve(settings: Settings) -> int:
     port = await listen(runner, settings.host, settings.port, backlog=1024)
     if port is None:
         return 2
+    stop = stop_on_signal()
     if admin_access(settings.host, settings.admin_token) == "off":
         print(
             f"mockllm: note: listening on {settings.host}, beyond loopback: the admin API (/_mockllm/) is off; "
@@ -214,7 +215,7 @@ async def serve(settings: Settings) -> int:
             flush=True,
         )
     print(f"mockllm listening on http://{shown_host(settings.host)}:{port}/v1", flush=True)
-    await wait_for_signal()
+    await stop.wait()
     await runner.cleanup()
     return 0
 

@@ -59,7 +59,10 @@ class Outcome:
 
 
 def error_outcome(error: ApiError, request_id: str | None = None) -> Outcome:
-    headers = {"content-type": "application/json; charset=utf-8"}
+    # As captured from the API: validation errors say plain application/json, the 404 for an unknown
+    # model adds the charset (PROTOCOL.md §2).
+    charset = "; charset=utf-8" if error.code == "model_not_found" else ""
+    headers = {"content-type": "application/json" + charset}
     headers.update(error.headers)
     if request_id is not None:
         headers["x-request-id"] = request_id
@@ -202,6 +205,7 @@ class Pipeline:
                 include_usage=request.include_usage,
                 obfuscation=request.include_obfuscation and model.owned_by == "openai",
                 delta_defaults=self.profile.delta_defaults,
+                logprobs_key=model.reasoning != "openai",
             )
             # The plan now carries the text; a paced stream may live for minutes, and a thousand of them
             # should not also keep every token list (usage, which the journal needs, stays).

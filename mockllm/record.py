@@ -61,7 +61,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from . import tokens
 from .catalog import BUILTIN_MODELS, ModelInfo
 from .matching import system_digest, tools_digest
-from .serving import listen, shown_host, wait_for_signal
+from .serving import listen, shown_host, stop_on_signal
 
 __all__ = ["Recorder", "add_record_parser", "main", "make_record_app", "run_record"]
 
@@ -657,8 +657,9 @@ async def _serve(app: web.Application, host: str, port: int, upstream: str, out:
     bound = await listen(runner, host, port)
     if bound is None:
         return 2
+    stop = stop_on_signal()
     print(f"mockllm recording on http://{shown_host(host)}:{bound}/v1 -> {upstream} (fixtures in {out})", flush=True)
-    await wait_for_signal()
+    await stop.wait()
     recorder = app[RECORDER]
     await runner.cleanup()
     print(f"mockllm recorded {recorder.exchanges} exchange(s) in {out}", flush=True)

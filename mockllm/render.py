@@ -170,6 +170,7 @@ def stream_plan(
     include_usage: bool,
     obfuscation: bool,
     delta_defaults: Mapping[str, Any] | None = None,
+    logprobs_key: bool = True,
 ) -> StreamPlan:
     """Chunks as PROTOCOL.md §4: role, deltas, finish, usage (if asked), ``[DONE]``.
 
@@ -189,7 +190,9 @@ def stream_plan(
     head["system_fingerprint"] = completion.system_fingerprint
     prefix = "data: " + _dumps(head)[:-1] + ',"choices":['
     close = "]" + (',"usage":null' if include_usage else "") + "}\n\n"
-    no_lp = ',"logprobs":null,"finish_reason":null}'
+    # gpt-4o/4.1 chunks carry "logprobs": null; newer models (gpt-5, o-series) omit the key (§4).
+    null_lp = ',"logprobs":null' if logprobs_key else ""
+    no_lp = null_lp + ',"finish_reason":null}'
     content_tail = _defaults_suffix(defaults, ("content",)) + "}"
     reasoning_tail = _defaults_suffix(defaults, ("content", "reasoning_content")) + "}"
     refusal_tail = _defaults_suffix(defaults, ("refusal",)) + "}"
@@ -201,11 +204,7 @@ def stream_plan(
         kinds: list[str] = []
         counts: list[int] = []
         open_ = f'{{"index":{choice.index},"delta":'
-        role_delta: dict[str, Any] = {
-            "role": "assistant",
-            "content": "" if choice.content is not None else None,
-            "refusal": "" if choice.refusal is not None else None,
-        }
+        role_delta: dict[str, Any] = {"role": "assistant", "content": "" if choice.content is not None else None}
         first_call_in_role = False
         if choice.content is None and choice.tool_calls and not choice.reasoning_content:
             call = choice.tool_calls[0]
@@ -213,6 +212,7 @@ def stream_plan(
                 {"index": 0, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
             ]
             first_call_in_role = True
+        role_delta["refusal"] = "" if choice.refusal is not None else None  # last, as the API orders it
         for key, value in defaults.items():
             role_delta.setdefault(key, value)
         frags.append(open_ + _dumps(role_delta) + no_lp)
@@ -285,7 +285,7 @@ def stream_plan(
         for key, value in defaults.items():
             finish_delta.setdefault(key, value)
         frags.append(
-            f'{{"index":{choice.index},"delta":{_dumps(finish_delta)},"logprobs":null,'
+            f'{{"index":{choice.index},"delta":{_dumps(finish_delta)}{null_lp},'
             f'"finish_reason":"{choice.finish_reason}"}}'
         )
         plan.kinds.append("finish")

@@ -110,6 +110,7 @@ class ChatRequest:
     top_logprobs: int | None = None
     seed: int | None = None
     tools: tuple[ToolSpec, ...] = ()
+    functions: tuple[ToolSpec, ...] = ()  # the deprecated ``functions`` definitions (billed like tools)
     tool_choice: ToolChoice = ToolChoice("none")
     parallel_tool_calls: bool = True
     response_format: ResponseFormat = ResponseFormat()

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["listen", "shown_host", "wait_for_signal"]
+__all__ = ["listen", "shown_host", "stop_on_signal"]
 
 
 def shown_host(host: str) -> str:
@@ -36,10 +36,11 @@ async def listen(runner: web.AppRunner, host: str, port: int, *, backlog: int = 
     return int(server.sockets[0].getsockname()[1]) if server is not None and server.sockets else port
 
 
-async def wait_for_signal() -> None:
-    """Return on the first SIGINT or SIGTERM."""
+def stop_on_signal() -> asyncio.Event:
+    """An event set by the first SIGINT or SIGTERM. Install it *before* announcing the server: a script
+    that signals as soon as it reads the ready line must find the handler there, not the default one."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop

@@ -221,7 +221,7 @@ def count_text_prompt_tokens(request: ChatRequest, encoding: str) -> int:
     total = REPLY_PRIMING
     for message in request.messages:
         total += count_message_tokens(message, encoding)
-    return total + count_tools_tokens(request.tools, encoding)
+    return total + count_tools_tokens(request.tools + request.functions, encoding)
 
 
 def count_prompt_tokens(request: ChatRequest, encoding: str) -> int:

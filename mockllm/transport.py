@@ -53,7 +53,11 @@ def stream_events_for(
         return events[:k], True
     if fault.kind == "stream_error":
         error = _STREAM_ERROR if fault.error is None else {"error": _error_body(fault, outcome)}
-        return [*events[:k], b"data: " + json.dumps(error).encode() + b"\n\n", b"data: [DONE]\n\n"], False
+        return [
+            *events[:k],
+            b"data: " + json.dumps(error, separators=(",", ":")).encode() + b"\n\n",
+            b"data: [DONE]\n\n",
+        ], False
     if fault.kind == "malformed_chunk":
         bad = b'data: {"id": "chatcmpl-broken", "choices": [{"delta": {"content": "\n\n'
         return [*events[:k], bad, *events[k + 1 :]], False

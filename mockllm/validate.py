@@ -627,25 +627,28 @@ def _tools(value: Any, check_strict_schema: StrictSchemaCheck | None) -> tuple[T
     return tuple(specs)
 
 
-def _functions(value: Any) -> tuple[str, ...]:
-    """The deprecated ``functions`` list (1-128 items); returns the names for ``function_call``."""
+def _functions(value: Any) -> tuple[ToolSpec, ...]:
+    """The deprecated ``functions`` list (1-128 items), as tool specs (names for ``function_call``, and
+    definitions billed as prompt tokens like ``tools``)."""
     if type(value) is not list:
         raise ApiError.invalid_type("functions", "an array of function definitions", value)
     if not value:
         raise ApiError.empty_array("functions")
     if len(value) > 128:
         raise ApiError.array_too_long("functions", 128, len(value))
-    names: list[str] = []
+    specs: list[ToolSpec] = []
     for i, fn in enumerate(value):
         _object(fn, f"functions[{i}]")
         if fn.get("name") is None:
             raise ApiError.missing(f"functions[{i}].name")
-        names.append(_name(fn["name"], f"functions[{i}].name"))
+        name = _name(fn["name"], f"functions[{i}].name")
+        description = parameters = None
         if fn.get("description") is not None:
-            _string(fn["description"], f"functions[{i}].description")
+            description = _string(fn["description"], f"functions[{i}].description")
         if fn.get("parameters") is not None:
-            _object(fn["parameters"], f"functions[{i}].parameters")
-    return tuple(names)
+            parameters = _object(fn["parameters"], f"functions[{i}].parameters")
+        specs.append(ToolSpec(name, "function", description, parameters))
+    return tuple(specs)
 
 
 def _tool_choice_shape(value: Any) -> tuple[str, str | None, tuple[tuple[str, str], ...] | None]:
@@ -1054,9 +1057,11 @@ def validate_chat_request(
             if function_call.get("name") is None:
                 raise ApiError.missing("function_call.name")
             _string(function_call["name"], "function_call.name")
+    function_specs: tuple[ToolSpec, ...] = ()
     functions: tuple[str, ...] | None = None
     if (v := get("functions")) is not None:
-        functions = _functions(v)
+        function_specs = _functions(v)
+        functions = tuple(spec.name for spec in function_specs)
     extras: dict[str, Any] = {}
     if extra_rules:
         for key, rule in extra_rules.items():
@@ -1127,6 +1132,7 @@ def validate_chat_request(
         top_logprobs=top_logprobs,
         seed=seed,
         tools=tools,
+        functions=function_specs,
         tool_choice=tool_choice,
         parallel_tool_calls=parallel_tool_calls,
         response_format=response_format,

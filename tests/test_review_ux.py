@@ -1,0 +1,128 @@
+"""Bugs found while walking through the README as a first-time user (each one xfail until fixed)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from mockllm.cli import build_parser
+from mockllm.config import Settings
+from mockllm.record import make_record_app
+from mockllm.server import MockServer
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAT = "/v1/chat/completions"
+FRANCE = {"model": "gpt-4o", "messages": [{"role": "user", "content": "What is the capital of France?"}]}
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Iterator[MockServer]:
+    with MockServer(Settings(port=0, fixtures=(str(ROOT / "fixtures"),))) as server:
+        yield server
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: POST /_mockllm/reset after ?replace=1 of a file fixture loses the file fixture for good, "
+    "although reset is documented as 'as freshly started (file fixtures stay)'",
+)
+def test_reset_restores_a_file_fixture_replaced_at_runtime(bundled: MockServer) -> None:
+    with httpx.Client(base_url=bundled.root_url) as http:
+        replaced = http.post(
+            "/_mockllm/fixtures?replace=1",
+            json={"name": "capital-of-france", "match": {"user": "capital of France"}, "reply": {"content": "Lyon."}},
+        )
+        assert replaced.status_code == 201
+        assert http.post(CHAT, json=FRANCE).json()["choices"][0]["message"]["content"] == "Lyon."
+        assert http.post("/_mockllm/reset").status_code == 200
+        answer = http.post(CHAT, json=FRANCE).json()["choices"][0]["message"]["content"]
+        names = [f["name"] for f in http.get("/_mockllm/fixtures").json()["data"]]
+    assert "capital-of-france" in names
+    assert answer == "The capital of France is Paris."
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: `mockllm record` answers an unreachable upstream with aiohttp's text/plain 500 "
+    "'Server got itself in trouble' (and a traceback on stderr) instead of an OpenAI-shaped 502 JSON error",
+)
+def test_record_unreachable_upstream_is_a_json_gateway_error(tmp_path: Path) -> None:
+    async def go() -> tuple[int, str, str]:
+        app = make_record_app("http://127.0.0.1:1/v1", tmp_path, timeout_s=5)
+        async with TestClient(TestServer(app)) as client:
+            response = await client.post(CHAT, json=FRANCE)
+            return response.status, response.content_type, await response.text()
+
+    status, content_type, text = asyncio.run(go())
+    assert status in (502, 503, 504), (status, text)
+    assert content_type == "application/json" and '"error"' in text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: @pytest.mark.mockllm(freeze_time='2025-01-01T00:00:00Z') (the CLI's ISO form) is accepted "
+    'unchecked and every answer carries "created": "2025-01-01T00:00:00Z", a string instead of unix seconds',
+)
+@pytest.mark.mockllm(freeze_time="2025-01-01T00:00:00Z")
+def test_marker_freeze_time_accepts_the_iso_form(mockllm) -> None:
+    body = httpx.post(mockllm.base_url + "/chat/completions", json=FRANCE).json()
+    assert body["created"] == 1735689600
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: marker settings are not type-checked: @pytest.mark.mockllm(rpm='2') starts a server "
+    "that answers every request with a 500 server_error",
+)
+@pytest.mark.mockllm(rpm="2")
+def test_marker_setting_of_the_wrong_type_is_not_a_500(mockllm) -> None:
+    assert httpx.post(mockllm.base_url + "/chat/completions", json=FRANCE).status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: .fail('rate_limit', times=1) with nothing chained after it fails forever: "
+    "`times` on the last entry of a sequence is silently ignored",
+)
+def test_fail_times_without_a_following_reply_stops_failing(mockllm) -> None:
+    mockllm.on(user="checkout").fail("rate_limit", times=1)
+    url = mockllm.base_url + "/chat/completions"
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "checkout"}]}
+    assert httpx.post(url, json=body).status_code == 429
+    assert httpx.post(url, json=body).status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: `mockllm serve --port 99999` dies with an OverflowError traceback (exit 1) instead of the "
+    "documented one-line error and exit status 2",
+)
+def test_out_of_range_port_is_a_one_line_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockllm", "serve", "--port", "99999"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.startswith("mockllm: error:")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: --chunk-tokens 0 and --ttft-ms -5 are accepted by `serve`, while the same values in a "
+    "fixture's pacing are rejected (chunk_tokens >= 1, ttft_ms >= 0)",
+)
+@pytest.mark.parametrize("flag", [["--chunk-tokens", "0"], ["--ttft-ms", "-5"]])
+def test_pacing_flags_are_checked_like_fixture_pacing(flag: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["serve", *flag])
+    assert exit_info.value.code == 2
