@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .serving import port_number
 
 BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -51,6 +52,23 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _non_negative_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0.1 = +-10%), got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -81,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve /v1/chat/completions", description="Serve the API.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8000, help="port (0 takes a free one; default 8000)")
+    serve.add_argument("--port", type=port_number, default=8000, help="port (0 takes a free one; default 8000)")
     serve.add_argument(
         "--fixtures",
         action="append",
@@ -112,16 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--fetch-timeout", type=_positive_float, default=10.0, help="seconds one download may take (default 10)"
     )
     serve.add_argument("--latency", choices=["off", "realistic"], default="off", help="stream pacing (default off)")
-    serve.add_argument("--ttft-ms", type=float, help="time to first token, ms")
+    serve.add_argument("--ttft-ms", type=_non_negative_float, help="time to first token, ms")
     serve.add_argument("--tokens-per-second", type=_positive_float, help="stream rate after the first token")
-    serve.add_argument("--jitter", type=float, default=0.0, help="relative pacing jitter, e.g. 0.1 (seeded)")
-    serve.add_argument("--chunk-tokens", type=int, default=1, help="tokens per streamed chunk (default 1)")
-    serve.add_argument("--rpm", type=int, help="requests per minute per API key (429 beyond; default: unlimited)")
-    serve.add_argument("--tpm", type=int, help="tokens per minute per API key (429 beyond; default: unlimited)")
+    serve.add_argument("--jitter", type=_fraction, default=0.0, help="relative pacing jitter 0-1, e.g. 0.1 (seeded)")
+    serve.add_argument("--chunk-tokens", type=_positive_int, default=1, help="tokens per streamed chunk (default 1)")
+    serve.add_argument(
+        "--rpm", type=_positive_int, help="requests per minute per API key (429 beyond; default: unlimited)"
+    )
+    serve.add_argument(
+        "--tpm", type=_positive_int, help="tokens per minute per API key (429 beyond; default: unlimited)"
+    )
     serve.add_argument(
         "--chaos", metavar="SPEC", help='fail a seeded share of requests, e.g. "rate=0.05,kinds=rate_limit|disconnect"'
     )
-    serve.add_argument("--journal-size", type=int, default=1000, help="requests kept in the journal (default 1000)")
+    serve.add_argument(
+        "--journal-size", type=_positive_int, default=1000, help="requests kept in the journal (default 1000)"
+    )
     serve.add_argument("--admin-token", help="token the admin API requires (needed when not bound to loopback)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     limits = serve.add_argument_group("limits (for a server shared by many clients; 503/408/431 beyond them)")

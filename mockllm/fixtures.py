@@ -417,6 +417,8 @@ class ReplyTemplate:
     fault: FaultSpec | None = None
     pacing: Pacing | None = None
     times: int = 1
+    #: ``times`` was written: on the last entry it means "then stop answering" instead of "repeat".
+    limited: bool = False
     content_is_json: bool = False  # content was written as a mapping/list, so it is JSON by construction
     path: str = "reply"  # where it was written ("reply", "replies[2]", "error"), for check warnings
 
@@ -455,6 +457,7 @@ class ReplyTemplate:
             fault=model.fault.spec() if model.fault else None,
             pacing=pacing,
             times=model.times or 1,
+            limited=model.times is not None,
             content_is_json=is_json,
             path=path,
         )
@@ -492,6 +495,11 @@ class Fixture:
     @property
     def location(self) -> str:
         return f"{self.source} fixtures[{self.index}]"
+
+    def spent(self, call: int) -> bool:
+        """True when the ``call``-th match has no reply left: the last entry had a ``times`` and used it up
+        (a ``fail(times=2)`` with nothing after it fails twice, then lets other fixtures answer)."""
+        return self.entries[-1].limited and call >= self._ends[-1]
 
     def entry_index(self, call: int) -> int:
         """Which written entry answers the ``call``-th match (0-based); past the end, the last one."""
@@ -549,6 +557,7 @@ class FixtureTable:
         self._next_seq = 0
         self._ordered: tuple[Fixture, ...] = ()
         self._counters: OrderedDict[tuple[str, str | None], int] = OrderedDict()
+        self._from_files: dict[str, tuple[Fixture, int]] = {}  # as loaded at start, for reset_runtime
         self.max_counter_keys = max_counter_keys
         self.evictions = 0
         self.add(fixtures, origin="file")
@@ -579,6 +588,8 @@ class FixtureTable:
             fx.origin = origin
             self._by_name[fx.name] = fx
             self._seq[fx.name] = self._next_seq
+            if origin == "file":
+                self._from_files[fx.name] = (fx, self._next_seq)
             self._next_seq += 1
         self._reorder()
 
@@ -590,10 +601,16 @@ class FixtureTable:
         return True
 
     def reset_runtime(self) -> int:
-        """Drop every fixture added at runtime (admin API, pytest plugin); return how many went."""
+        """Back to the fixtures loaded from files: drop every fixture added at runtime (admin API, pytest
+        plugin) and bring back, in their places, file fixtures deleted or replaced since. Returns how many
+        runtime fixtures went."""
         names = [n for n, fx in self._by_name.items() if fx.origin == "runtime"]
         for name in names:
             self._forget(name)
+        for name, (fx, seq) in self._from_files.items():
+            if name not in self._by_name:
+                self._by_name[name] = fx
+                self._seq[name] = seq
         self._reorder()
         return len(names)
 
@@ -621,6 +638,8 @@ class FixtureTable:
         view = m.RequestView(request)
         for fx in self._ordered:
             if fx.condition.test(view):
+                if fx.entries[-1].limited and fx.spent(self._counters.get((fx.name, request.session), 0)):
+                    continue
                 call = self._advance(fx.name, request.session)
                 index = fx.entry_index(call)
                 return Match(fixture=fx, reply=fx.entries[index].build(view, fx.name), index=index, call=call)

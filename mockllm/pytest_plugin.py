@@ -59,6 +59,7 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import datetime as dt
+import difflib
 import fnmatch
 import json
 import math
@@ -337,10 +338,9 @@ class Route:
             }
             headers.update(spec.get("headers") or {})
             spec["headers"] = headers
-        entry: dict[str, Any] = {"error": spec}
-        if times != 1:
-            entry["times"] = times
-        return self._append([entry])
+        # Always written: ``times`` on the last entry means "then stop", so a ``fail`` with nothing after
+        # it fails ``times`` requests and then lets other fixtures (or the generator) answer.
+        return self._append([{"error": spec, "times": times}])
 
     def fault(
         self,
@@ -360,10 +360,7 @@ class Route:
         for key, value in (("after_chunks", after_chunks), ("seconds", seconds), ("error", error)):
             if value is not None:
                 spec[key] = dict(value) if isinstance(value, Mapping) else value
-        entry: dict[str, Any] = {"fault": spec, **reply_fields}
-        if times != 1:
-            entry["times"] = times
-        return self._append([entry])
+        return self._append([{"fault": spec, **reply_fields, "times": times}])  # "then stop", as in fail()
 
     def _append(self, entries: list[dict[str, Any]]) -> Route:
         self.entries.extend(entries)
@@ -757,15 +754,26 @@ def _settings_from(value: Any, rootdir: Path) -> Settings:
 
 
 def _apply(base: Settings, changes: dict[str, Any], where: str) -> Settings:
-    known = {f.name for f in dataclasses.fields(base)}
+    known = {f.name for f in dataclasses.fields(base)} - _INTERNAL_SETTINGS
     unknown = sorted(set(changes) - known)
     if unknown:
-        raise ValueError(f"{where}: unknown mockllm setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hints.append(f"{name} (did you mean {close[0]!r}?)" if close else name)
+        raise ValueError(f"{where}: unknown mockllm setting(s) {', '.join(hints)}; known: {', '.join(sorted(known))}")
     for key in ("fixtures", "api_keys"):
         if key in changes and not isinstance(changes[key], tuple):
             value = changes[key]
             changes[key] = (value,) if isinstance(value, str | Path) else tuple(str(v) for v in value)
-    return dataclasses.replace(base, **changes)
+    try:
+        return dataclasses.replace(base, **changes).checked()
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+#: Settings that are not for users' markers (test hooks, the free-form bag).
+_INTERNAL_SETTINGS = frozenset({"test_hooks", "extra"})
 
 
 def _marker_config(item: pytest.Item) -> tuple[dict[str, Any], list[str]]:

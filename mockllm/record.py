@@ -56,12 +56,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from . import tokens
 from .catalog import BUILTIN_MODELS, ModelInfo
 from .matching import system_digest, tools_digest
-from .serving import listen, shown_host, stop_on_signal
+from .serving import listen, port_number, shown_host, stop_on_signal
 
 __all__ = ["Recorder", "add_record_parser", "main", "make_record_app", "run_record"]
 
@@ -482,15 +482,21 @@ async def _chat(request: web.Request) -> web.StreamResponse:
             await response.prepare(request)
             capture = StreamCapture(started)
             client_gone = False
-            async for data in up.content.iter_any():
-                capture.feed(data, time.perf_counter())
-                if not client_gone:
-                    try:
-                        await response.write(data)
-                    except ConnectionError:
-                        # SDKs hang up as soon as they read [DONE]; the upstream's answer is still
-                        # read to its end, because that answer is what gets recorded.
-                        client_gone = True
+            try:
+                async for data in up.content.iter_any():
+                    capture.feed(data, time.perf_counter())
+                    if not client_gone:
+                        try:
+                            await response.write(data)
+                        except ConnectionError:
+                            # SDKs hang up as soon as they read [DONE]; the upstream's answer is still
+                            # read to its end, because that answer is what gets recorded.
+                            client_gone = True
+            except (ClientError, OSError, TimeoutError) as exc:
+                log.warning("upstream stream broke off, not recorded: %s", exc)
+                if request.transport is not None:
+                    request.transport.close()
+                return response
             if not client_gone:
                 try:
                     await response.write_eof()
@@ -553,9 +559,27 @@ async def _passthrough(request: web.Request) -> web.StreamResponse:
         return web.Response(status=up.status, body=payload, headers=_relayed(up.headers))
 
 
+@web.middleware
+async def _upstream_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """An upstream that cannot be reached, or does not answer in time, is a 502/504 in OpenAI's shape and
+    one log line, not a traceback and aiohttp's plain-text 500. (Mid-stream, headers are gone: the
+    connection is closed, as the upstream's was.)"""
+    upstream = request.app[RECORDER].upstream
+    try:
+        return await handler(request)
+    except TimeoutError:
+        log.warning("upstream %s did not answer %s %s in time", upstream, request.method, request.path)
+        status, message, code = 504, f"The upstream {upstream} did not answer in time.", "upstream_timeout"
+    except (ClientError, OSError) as exc:
+        log.warning("upstream %s failed for %s %s: %s", upstream, request.method, request.path, exc)
+        status, message, code = 502, f"Could not get an answer from the upstream {upstream}: {exc}.", "bad_gateway"
+    body = {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
+    return web.json_response(body, status=status)
+
+
 def make_record_app(upstream: str, out: Path, *, pacing: str = "latency", timeout_s: float = 600.0) -> web.Application:
     """The recording proxy as an aiohttp application (the CLI serves it; tests embed it)."""
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_upstream_errors])
     app[RECORDER] = Recorder(out, upstream=upstream, pacing=pacing)
 
     async def client_context(app: web.Application) -> AsyncIterator[None]:
@@ -613,7 +637,7 @@ def add_record_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--out", default="fixtures/recorded", metavar="DIR", help="where fixtures go (default fixtures/recorded)"
     )
     record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    record.add_argument("--port", type=int, default=8000, help="port (0 takes a free one; default 8000)")
+    record.add_argument("--port", type=port_number, default=8000, help="port (0 takes a free one; default 8000)")
     record.add_argument(
         "--pacing",
         choices=["latency", "fixture", "none"],

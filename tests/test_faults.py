@@ -166,7 +166,7 @@ def hdrs(session: str, case: str | None = None, fault: str | dict[str, Any] | No
     return out
 
 
-def entries(server: MockServer, session: str | None, count: int | None = None, wait: float = 3.0) -> list[Entry]:
+def entries(server: MockServer, session: str | None, count: int | None = None, wait: float = 10.0) -> list[Entry]:
     """The journal entries of one session; waits for ``count`` of them (a stream is journaled after its last
     byte is written, so the client can finish a moment before the entry lands)."""
     deadline = time.monotonic() + wait

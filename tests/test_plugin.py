@@ -74,7 +74,7 @@ def test_failure_messages_and_report_section(pytester: pytest.Pytester) -> None:
             "      on(model='gpt-4o'): model: expected 'gpt-4o', got 'gpt-4o-mini'",
         ]
     )
-    result.stdout.fnmatch_lines(["*unknown mockllm setting(s) sead; known: *seed*"])
+    result.stdout.fnmatch_lines(["*unknown mockllm setting(s) sead (did you mean 'seed'?); known: *seed*"])
     text = result.stdout.str()
     assert text.count("mockllm: requests of this test") == 2  # the passing test has none
     assert "pytest_plugin.py" not in text  # assertion helpers hide their own frames

@@ -1,4 +1,4 @@
-"""Bugs found while walking through the README as a first-time user (each one xfail until fixed)."""
+"""Bugs found while walking through the README as a first-time user, now regression tests."""
 
 from __future__ import annotations
 
@@ -28,11 +28,6 @@ def bundled() -> Iterator[MockServer]:
         yield server
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POST /_mockllm/reset after ?replace=1 of a file fixture loses the file fixture for good, "
-    "although reset is documented as 'as freshly started (file fixtures stay)'",
-)
 def test_reset_restores_a_file_fixture_replaced_at_runtime(bundled: MockServer) -> None:
     with httpx.Client(base_url=bundled.root_url) as http:
         replaced = http.post(
@@ -48,11 +43,6 @@ def test_reset_restores_a_file_fixture_replaced_at_runtime(bundled: MockServer) 
     assert answer == "The capital of France is Paris."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `mockllm record` answers an unreachable upstream with aiohttp's text/plain 500 "
-    "'Server got itself in trouble' (and a traceback on stderr) instead of an OpenAI-shaped 502 JSON error",
-)
 def test_record_unreachable_upstream_is_a_json_gateway_error(tmp_path: Path) -> None:
     async def go() -> tuple[int, str, str]:
         app = make_record_app("http://127.0.0.1:1/v1", tmp_path, timeout_s=5)
@@ -65,32 +55,17 @@ def test_record_unreachable_upstream_is_a_json_gateway_error(tmp_path: Path) -> 
     assert content_type == "application/json" and '"error"' in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: @pytest.mark.mockllm(freeze_time='2025-01-01T00:00:00Z') (the CLI's ISO form) is accepted "
-    'unchecked and every answer carries "created": "2025-01-01T00:00:00Z", a string instead of unix seconds',
-)
 @pytest.mark.mockllm(freeze_time="2025-01-01T00:00:00Z")
 def test_marker_freeze_time_accepts_the_iso_form(mockllm) -> None:
     body = httpx.post(mockllm.base_url + "/chat/completions", json=FRANCE).json()
     assert body["created"] == 1735689600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: marker settings are not type-checked: @pytest.mark.mockllm(rpm='2') starts a server "
-    "that answers every request with a 500 server_error",
-)
 @pytest.mark.mockllm(rpm="2")
 def test_marker_setting_of_the_wrong_type_is_not_a_500(mockllm) -> None:
     assert httpx.post(mockllm.base_url + "/chat/completions", json=FRANCE).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: .fail('rate_limit', times=1) with nothing chained after it fails forever: "
-    "`times` on the last entry of a sequence is silently ignored",
-)
 def test_fail_times_without_a_following_reply_stops_failing(mockllm) -> None:
     mockllm.on(user="checkout").fail("rate_limit", times=1)
     url = mockllm.base_url + "/chat/completions"
@@ -99,11 +74,6 @@ def test_fail_times_without_a_following_reply_stops_failing(mockllm) -> None:
     assert httpx.post(url, json=body).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `mockllm serve --port 99999` dies with an OverflowError traceback (exit 1) instead of the "
-    "documented one-line error and exit status 2",
-)
 def test_out_of_range_port_is_a_one_line_error() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mockllm", "serve", "--port", "99999"],
@@ -116,11 +86,6 @@ def test_out_of_range_port_is_a_one_line_error() -> None:
     assert "Traceback" not in done.stderr and done.stderr.startswith("mockllm: error:")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --chunk-tokens 0 and --ttft-ms -5 are accepted by `serve`, while the same values in a "
-    "fixture's pacing are rejected (chunk_tokens >= 1, ttft_ms >= 0)",
-)
 @pytest.mark.parametrize("flag", [["--chunk-tokens", "0"], ["--ttft-ms", "-5"]])
 def test_pacing_flags_are_checked_like_fixture_pacing(flag: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
