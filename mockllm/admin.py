@@ -575,7 +575,11 @@ async def usage(request: web.Request) -> web.Response:
 
 async def config(request: web.Request) -> web.Response:
     pipeline = request.app[PIPELINE]
-    return _json({"version": __version__, "admin": request.app[ADMIN].access, **pipeline.settings.public()})
+    data = {"version": __version__, "admin": request.app[ADMIN].access, **pipeline.settings.public()}
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        data["port"] = sockname[1]  # the port actually bound (the setting may say 0, "any free port")
+    return _json(data)
 
 
 async def models(request: web.Request) -> web.Response:

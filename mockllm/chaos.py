@@ -7,6 +7,7 @@ the same requests in the same order fail identically across runs and machines.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from .faults import ERROR_PRESETS, FAULT_KINDS
@@ -39,7 +40,7 @@ class Chaos:
                 kinds = tuple(k.strip() for k in value.split("|") if k.strip())
                 unknown = [k for k in kinds if k not in ERROR_PRESETS and k not in FAULT_KINDS]
                 if unknown or not kinds:
-                    raise ValueError(f"unknown chaos kind(s): {', '.join(unknown) or '(none)'}")
+                    raise ValueError(f"unknown chaos kind(s): {suggest(unknown, [*ERROR_PRESETS, *FAULT_KINDS])}")
             else:
                 raise ValueError(f"unknown chaos option {key!r} (use rate= and kinds=)")
         if rate is None:
@@ -57,3 +58,14 @@ class Chaos:
 
     def describe(self) -> str:
         return f"rate={self.rate:g} kinds={'|'.join(self.kinds)}"
+
+
+def suggest(unknown: list[str], known: list[str]) -> str:
+    """``a (did you mean 'b'?), c``: the unknown names, each with its closest known one."""
+    if not unknown:
+        return "(none)"
+    out = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        out.append(f"{name} (did you mean {close[0]!r}?)" if close else name)
+    return ", ".join(out)

@@ -18,7 +18,7 @@ from typing import Any
 from . import auth, shaping
 from .auth import mask_key
 from .catalog import Catalog, ModelInfo
-from .chaos import Chaos
+from .chaos import Chaos, suggest
 from .config import Settings
 from .errors import ApiError
 from .faults import ERROR_PRESETS, FAULT_KINDS, error_from_spec
@@ -349,7 +349,7 @@ def fault_from_header(value: str) -> Reply:
             return Reply(error=ErrorSpec(preset=text), source="header")
         if text in FAULT_KINDS:
             return Reply(fault=FaultSpec(kind=text), source="header")
-        raise ValueError(f"unknown preset or fault {text!r}")
+        raise ValueError(f"unknown preset or fault {suggest([text], [*ERROR_PRESETS, *FAULT_KINDS])}")
     except (ValueError, ValidationError) as exc:
         detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else exc.errors()[0]["msg"]
         known = ", ".join(sorted([*ERROR_PRESETS, *FAULT_KINDS]))

@@ -91,3 +91,25 @@ def test_pacing_flags_are_checked_like_fixture_pacing(flag: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["serve", *flag])
     assert exit_info.value.code == 2
+
+
+def test_typos_in_chaos_kinds_and_fault_headers_get_a_suggestion() -> None:
+    from mockllm.errors import ApiError
+    from mockllm.pipeline import fault_from_header
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mockllm", "serve", "--chaos", "rate=0.1,kinds=rate_limitt"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "did you mean 'rate_limit'?" in done.stderr
+    with pytest.raises(ApiError) as info:
+        fault_from_header("disconect")
+    assert "did you mean 'disconnect'?" in info.value.body()["error"]["message"]
+
+
+def test_admin_config_shows_the_bound_port() -> None:
+    with MockServer(Settings(port=0)) as srv, httpx.Client(base_url=srv.root_url) as http:
+        assert http.get("/_mockllm/config").json()["port"] == srv.port
