@@ -221,6 +221,9 @@ class ReplyModel(_Strict):
         given = self.model_fields_set
         if self.echo and self.content is not None:
             raise ValueError("echo and content are mutually exclusive")
+        if self.refusal is not None and (self.content is not None or self.echo):
+            # The API answers a refusal with content null: both at once is a reply no client ever sees.
+            raise ValueError("refusal cannot be combined with content or echo: a refusal replaces the answer")
         if self.error is not None:
             clash = [f for f in (*_REPLY_FIELDS, "fault") if f in given and f != "echo"] + (["echo"] * self.echo)
             if clash:

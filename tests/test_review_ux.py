@@ -113,3 +113,16 @@ def test_typos_in_chaos_kinds_and_fault_headers_get_a_suggestion() -> None:
 def test_admin_config_shows_the_bound_port() -> None:
     with MockServer(Settings(port=0)) as srv, httpx.Client(base_url=srv.root_url) as http:
         assert http.get("/_mockllm/config").json()["port"] == srv.port
+
+
+def test_refusal_and_content_together_are_refused_by_check(tmp_path: Path) -> None:
+    path = tmp_path / "both.yaml"
+    path.write_text(
+        'fixtures:\n  - name: both\n    match: {user: "x"}\n    reply: {content: "Sure!", refusal: "No."}\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mockllm", "check", str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "refusal cannot be combined with content" in done.stdout
