@@ -174,9 +174,21 @@ def _json_text(value: Any) -> str:
 
 
 class ToolCallModel(_Strict):
+    """A scripted call: a function with ``arguments``, or (``type: custom``) a custom tool with ``input``."""
+
     name: str = Field(min_length=1)
     arguments: Any = Field(default_factory=dict)  # a mapping (serialized) or JSON text (kept verbatim)
     id: str | None = None
+    type: Literal["function", "custom"] = "function"
+    input: str | None = None  # a custom tool's free-form input
+
+    @model_validator(mode="after")
+    def _kind(self) -> ToolCallModel:
+        if self.type == "custom" and "arguments" in self.model_fields_set:
+            raise ValueError("a custom tool call takes input (free text), not arguments")
+        if self.type == "function" and self.input is not None:
+            raise ValueError("input is for custom tool calls (type: custom); a function call takes arguments")
+        return self
 
     @field_validator("arguments")
     @classmethod
@@ -186,6 +198,8 @@ class ToolCallModel(_Strict):
         return value
 
     def spec(self) -> ToolCallSpec:
+        if self.type == "custom":
+            return ToolCallSpec(name=self.name, arguments=self.input or "", id=self.id, type="custom")
         args = self.arguments if isinstance(self.arguments, str) else _json_text(self.arguments)
         return ToolCallSpec(name=self.name, arguments=args, id=self.id)
 

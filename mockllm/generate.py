@@ -206,7 +206,10 @@ class Generator:
         calls = tool_to_call(request)
         if calls:
             reply.tool_calls = [
-                ToolCallSpec(name=t.name, arguments=self._arguments(t, rng, request.last_user_text)) for t in calls
+                ToolCallSpec(
+                    name=t.name, arguments=self._arguments(t, rng, request.last_user_text, chinese), type=t.type
+                )
+                for t in calls
             ]
         else:
             reply.content = self._content(request, rng, chinese)
@@ -238,7 +241,9 @@ class Generator:
         return text
 
     @staticmethod
-    def _arguments(tool: ToolSpec, rng: random.Random, hint: str) -> str:
+    def _arguments(tool: ToolSpec, rng: random.Random, hint: str, chinese: bool = False) -> str:
+        if tool.type == "custom":  # free-form input, no schema: a sentence, as a model would write it
+            return prose(rng, chinese, 1)
         schema: Any = tool.parameters or {"type": "object", "properties": {}}
         from .structured import instance_for_schema
 

@@ -31,11 +31,15 @@ def _message(choice: Choice) -> dict[str, Any]:
     if choice.reasoning_content is not None:
         message["reasoning_content"] = choice.reasoning_content
     if choice.tool_calls:
-        message["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in choice.tool_calls
-        ]
+        message["tool_calls"] = [_call(c.id, c.type, c.name, c.arguments) for c in choice.tool_calls]
     return message
+
+
+def _call(call_id: str, kind: str, name: str, text: str) -> dict[str, Any]:
+    """A tool call as the API writes it: ``function`` with ``arguments``, or ``custom`` with ``input``."""
+    if kind == "custom":
+        return {"id": call_id, "type": "custom", "custom": {"name": name, "input": text}}
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": text}}
 
 
 def completion_body(completion: Completion) -> dict[str, Any]:
@@ -208,9 +212,7 @@ def stream_plan(
         first_call_in_role = False
         if choice.content is None and choice.tool_calls and not choice.reasoning_content:
             call = choice.tool_calls[0]
-            role_delta["tool_calls"] = [
-                {"index": 0, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
-            ]
+            role_delta["tool_calls"] = [{"index": 0, **_call(call.id, call.type, call.name, "")}]
             first_call_in_role = True
         role_delta["refusal"] = "" if choice.refusal is not None else None  # last, as the API orders it
         for key, value in defaults.items():
@@ -249,17 +251,13 @@ def stream_plan(
         for call_index, call in enumerate(choice.tool_calls):
             lead = open_ + '{"tool_calls":['
             if not (call_index == 0 and first_call_in_role):
-                opening = {
-                    "index": call_index,
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": ""},
-                }
+                opening = {"index": call_index, **_call(call.id, call.type, call.name, "")}
                 frags.append(lead + _dumps(opening) + tool_tail + no_lp)
                 kinds.append("tool")
                 counts.append(0)
             texts, sizes = _pieces(call.tokens, completion.encoding, completion.chunk_tokens)
-            arg_lead = lead + f'{{"index":{call_index},"function":{{"arguments":'
+            member = '"custom":{"input":' if call.type == "custom" else '"function":{"arguments":'
+            arg_lead = lead + f'{{"index":{call_index},{member}'
             frags.extend([arg_lead + _str(t) + "}}" + tool_tail + no_lp for t in texts])
             kinds.extend(["tool"] * len(texts))
             counts.extend(sizes)

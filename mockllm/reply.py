@@ -14,8 +14,9 @@ from typing import Any
 @dataclass(slots=True, frozen=True)
 class ToolCallSpec:
     name: str
-    arguments: str  # JSON text, exactly as it will be sent
+    arguments: str  # JSON text, exactly as it will be sent (a custom tool's free-form input)
     id: str | None = None  # derived deterministically when not given
+    type: str = "function"  # or "custom": answered as {"type": "custom", "custom": {"name", "input"}}
 
 
 @dataclass(slots=True, frozen=True)

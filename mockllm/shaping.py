@@ -36,6 +36,7 @@ class ShapedToolCall:
     name: str
     arguments: str
     tokens: list[int]
+    type: str = "function"
 
 
 @dataclass(slots=True)
@@ -221,7 +222,8 @@ def _shape_choice(
         for call_index, call in enumerate(reply.tool_calls):
             call_tokens, cut = budget.take(tokens.encode(call.arguments, encoding))
             arguments = safe_text(call_tokens, encoding) if cut else call.arguments
-            calls.append(ShapedToolCall(call.id or ids.tool_call(index, call_index), call.name, arguments, call_tokens))
+            call_id = call.id or ids.tool_call(index, call_index)
+            calls.append(ShapedToolCall(call_id, call.name, arguments, call_tokens, call.type))
             if cut:
                 finish = "length"
                 break

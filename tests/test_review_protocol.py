@@ -67,11 +67,6 @@ def test_models_routes_carry_x_request_id(http: httpx.Client, path: str) -> None
 # ----- tools and functions -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PROTOCOL.md §1.1 / SPEC ChatCompletionMessageCustomToolCall: a call to a `custom` tool is "
-    "answered as type 'function' with JSON `arguments` instead of {'type':'custom','custom':{name,input}}",
-)
 def test_custom_tool_call_has_custom_shape(http: httpx.Client) -> None:
     body = {
         "model": "gpt-4o",
@@ -164,3 +159,21 @@ def test_validation_400_content_type(http: httpx.Client) -> None:
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "empty_array"
     assert response.headers["content-type"] == "application/json"
+
+
+def test_custom_tool_calls_stream_with_input_fragments(http: httpx.Client) -> None:
+    body = {
+        "model": "gpt-4o",
+        "messages": USER,
+        "tools": [{"type": "custom", "custom": {"name": "code", "description": "Run code"}}],
+        "tool_choice": {"type": "custom", "custom": {"name": "code"}},
+    }
+    full = _post(http, body).json()["choices"][0]["message"]["tool_calls"][0]
+    response = _post(http, {**body, "stream": True})
+    events = [json.loads(line[6:]) for line in response.text.split("\n\n") if line.startswith("data: {")]
+    deltas = [c["delta"] for e in events for c in e["choices"] if c["delta"].get("tool_calls")]
+    opening = deltas[0]["tool_calls"][0]
+    assert opening["type"] == "custom" and opening["custom"] == {"name": "code", "input": ""}
+    streamed = "".join(d["tool_calls"][0].get("custom", {}).get("input", "") for d in deltas[1:])
+    assert streamed == full["custom"]["input"] and opening["id"].startswith("call_")
+    assert events[-1]["choices"][0]["finish_reason"] == "tool_calls"
