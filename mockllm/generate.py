@@ -66,6 +66,8 @@ def request_digest(request: ChatRequest, server_seed: int) -> bytes:
         raw.get("seed"),
         server_seed,
     ]
+    if raw.get("functions") is not None:  # only when given, so every other request keeps its digest
+        material += [raw.get("functions"), raw.get("function_call")]
     text = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
@@ -125,6 +127,10 @@ def tool_to_call(request: ChatRequest) -> list[ToolSpec]:
       the tool's name (split on ``_``/``-``) appears in the last user message; with
       ``parallel_tool_calls`` every such tool is called, else only the first.
     """
+    if request.functions and not request.tools:
+        # The deprecated ``functions`` / ``function_call``: the same rule, one call at most.
+        legacy = dataclasses.replace(request, tools=request.functions, tool_choice=request.function_choice)
+        return tool_to_call(legacy)[:1]
     choice = request.tool_choice
     tools = list(request.tools)
     if choice.allowed is not None:
@@ -205,9 +211,12 @@ class Generator:
         reply = Reply(source="generator")
         calls = tool_to_call(request)
         if calls:
+            legacy = bool(request.functions) and not request.tools  # answered as message.function_call
             reply.tool_calls = [
                 ToolCallSpec(
-                    name=t.name, arguments=self._arguments(t, rng, request.last_user_text, chinese), type=t.type
+                    name=t.name,
+                    arguments=self._arguments(t, rng, request.last_user_text, chinese),
+                    type="legacy_function" if legacy else t.type,
                 )
                 for t in calls
             ]

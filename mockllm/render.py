@@ -30,7 +30,10 @@ def _message(choice: Choice) -> dict[str, Any]:
     }
     if choice.reasoning_content is not None:
         message["reasoning_content"] = choice.reasoning_content
-    if choice.tool_calls:
+    if choice.tool_calls and choice.tool_calls[0].type == "legacy_function":
+        call = choice.tool_calls[0]  # the deprecated shape: one call, no id
+        message["function_call"] = {"name": call.name, "arguments": call.arguments}
+    elif choice.tool_calls:
         message["tool_calls"] = [_call(c.id, c.type, c.name, c.arguments) for c in choice.tool_calls]
     return message
 
@@ -210,7 +213,11 @@ def stream_plan(
         open_ = f'{{"index":{choice.index},"delta":'
         role_delta: dict[str, Any] = {"role": "assistant", "content": "" if choice.content is not None else None}
         first_call_in_role = False
-        if choice.content is None and choice.tool_calls and not choice.reasoning_content:
+        legacy = bool(choice.tool_calls) and choice.tool_calls[0].type == "legacy_function"
+        if legacy:
+            call = choice.tool_calls[0]
+            role_delta["function_call"] = {"name": call.name, "arguments": ""}
+        elif choice.content is None and choice.tool_calls and not choice.reasoning_content:
             call = choice.tool_calls[0]
             role_delta["tool_calls"] = [{"index": 0, **_call(call.id, call.type, call.name, "")}]
             first_call_in_role = True
@@ -248,7 +255,14 @@ def stream_plan(
             frags.extend([lead + _str(t) + refusal_tail + no_lp for t in texts])
             kinds.extend(["refusal"] * len(texts))
             counts.extend(sizes)
-        for call_index, call in enumerate(choice.tool_calls):
+        if legacy:
+            texts, sizes = _pieces(choice.tool_calls[0].tokens, completion.encoding, completion.chunk_tokens)
+            lead = open_ + '{"function_call":{"arguments":'
+            function_tail = "}" + _defaults_suffix(defaults, ("function_call",)) + "}"
+            frags.extend([lead + _str(t) + function_tail + no_lp for t in texts])
+            kinds.extend(["tool"] * len(texts))
+            counts.extend(sizes)
+        for call_index, call in enumerate(() if legacy else choice.tool_calls):
             lead = open_ + '{"tool_calls":['
             if not (call_index == 0 and first_call_in_role):
                 opening = {"index": call_index, **_call(call.id, call.type, call.name, "")}

@@ -111,6 +111,7 @@ class ChatRequest:
     seed: int | None = None
     tools: tuple[ToolSpec, ...] = ()
     functions: tuple[ToolSpec, ...] = ()  # the deprecated ``functions`` definitions (billed like tools)
+    function_choice: ToolChoice = ToolChoice("auto")  # the deprecated ``function_call``, normalised
     tool_choice: ToolChoice = ToolChoice("none")
     parallel_tool_calls: bool = True
     response_format: ResponseFormat = ResponseFormat()

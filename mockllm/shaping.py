@@ -228,7 +228,8 @@ def _shape_choice(
                 finish = "length"
                 break
     if finish is None:
-        finish = "tool_calls" if calls else "stop"
+        legacy = bool(calls) and calls[0].type == "legacy_function"
+        finish = ("function_call" if legacy else "tool_calls") if calls else "stop"
     if reply.finish_reason is not None and finish not in ("length",):
         finish = reply.finish_reason
 

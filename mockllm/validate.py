@@ -627,6 +627,14 @@ def _tools(value: Any, check_strict_schema: StrictSchemaCheck | None) -> tuple[T
     return tuple(specs)
 
 
+def _function_choice(value: Any) -> ToolChoice:
+    """The deprecated ``function_call`` (already checked) as a tool choice: "none", "auto" (the default
+    when ``functions`` are given) or ``{"name": ...}``, which forces that function."""
+    if type(value) is dict:
+        return ToolChoice("required", name=value["name"])
+    return ToolChoice("none") if value == "none" else ToolChoice("auto")
+
+
 def _functions(value: Any) -> tuple[ToolSpec, ...]:
     """The deprecated ``functions`` list (1-128 items), as tool specs (names for ``function_call``, and
     definitions billed as prompt tokens like ``tools``)."""
@@ -1133,6 +1141,7 @@ def validate_chat_request(
         seed=seed,
         tools=tools,
         functions=function_specs,
+        function_choice=_function_choice(function_call),
         tool_choice=tool_choice,
         parallel_tool_calls=parallel_tool_calls,
         response_format=response_format,

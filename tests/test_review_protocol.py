@@ -83,11 +83,6 @@ def test_custom_tool_call_has_custom_shape(http: httpx.Client) -> None:
     assert "function" not in call
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: PROTOCOL.md §1.2/§3 + SPEC function_call (\'{"name": ...} forces the model to call that '
-    "function'): a forced deprecated function_call is ignored and plain text is answered",
-)
 def test_forced_function_call_is_honoured(http: httpx.Client) -> None:
     body = {
         "model": "gpt-4o",
@@ -177,3 +172,26 @@ def test_custom_tool_calls_stream_with_input_fragments(http: httpx.Client) -> No
     streamed = "".join(d["tool_calls"][0].get("custom", {}).get("input", "") for d in deltas[1:])
     assert streamed == full["custom"]["input"] and opening["id"].startswith("call_")
     assert events[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_legacy_function_call_streams_and_loops(http: httpx.Client) -> None:
+    functions = [{"name": "get_weather", "description": "Get weather", "parameters": WEATHER_PARAMS}]
+    body = {"model": "gpt-4o", "messages": USER, "functions": functions, "function_call": {"name": "get_weather"}}
+    full = _post(http, body).json()["choices"][0]
+    assert full["finish_reason"] == "function_call" and "tool_calls" not in full["message"]
+    response = _post(http, {**body, "stream": True})
+    events = [json.loads(line[6:]) for line in response.text.split("\n\n") if line.startswith("data: {")]
+    deltas = [c["delta"] for e in events for c in e["choices"]]
+    assert deltas[0]["function_call"] == {"name": "get_weather", "arguments": ""}
+    streamed = "".join(d.get("function_call", {}).get("arguments", "") for d in deltas[1:])
+    assert streamed == full["message"]["function_call"]["arguments"]
+    assert events[-1]["choices"][0]["finish_reason"] == "function_call"
+    # the result comes back as a "function" message: the next answer is text, so the loop ends
+    history = [
+        *USER,
+        {"role": "assistant", "content": None, "function_call": full["message"]["function_call"]},
+        {"role": "function", "name": "get_weather", "content": '{"temperature": 21}'},
+    ]
+    after = _post(http, {"model": "gpt-4o", "messages": history, "functions": functions})
+    assert after.status_code == 200, after.text
+    assert after.json()["choices"][0]["finish_reason"] == "stop"
