@@ -499,13 +499,16 @@ class MockLLM:
 
     def add(self, document: Any) -> list[str]:
         """Install a fixture document as it would be written in a file (a ``{models, fixtures}`` mapping,
-        a list of fixtures, or YAML text); returns the fixture names. Dropped at the end of the test."""
-        from .admin import add_document
+        a list of fixtures, a single fixture mapping, or YAML text); returns the fixture names. Dropped at
+        the end of the test."""
+        from .admin import _looks_like_one_fixture, add_document
 
         if isinstance(document, str):
             import yaml
 
             document = yaml.safe_load(document)
+        if _looks_like_one_fixture(document):  # the admin API's shorthand: one fixture mapping
+            document = [document]
         app = self.server.app
         parsed = self.server.call(lambda: add_document(app, document, "mockllm.add"))
         return [f.name for f in parsed.fixtures]

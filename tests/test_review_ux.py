@@ -126,3 +126,12 @@ def test_refusal_and_content_together_are_refused_by_check(tmp_path: Path) -> No
     )
     assert done.returncode == 1
     assert "refusal cannot be combined with content" in done.stdout
+
+
+def test_plugin_add_accepts_a_single_fixture_mapping(mockllm) -> None:
+    names = mockllm.add({"name": "one", "match": {"user": "single"}, "reply": {"content": "Just one."}})
+    assert names == ["one"]
+    answer = mockllm.client().chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "a single fixture"}]
+    )
+    assert answer.choices[0].message.content == "Just one."
