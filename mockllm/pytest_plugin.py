@@ -64,6 +64,7 @@ import fnmatch
 import json
 import math
 import re
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -281,6 +282,30 @@ def _describe_criteria(criteria: Mapping[str, Any]) -> str:
 # ===== scripting: routes ===============================================================================
 
 
+class UnusedRouteWarning(UserWarning):
+    """A route was started with ``mockllm.on(...)`` but given no reply, so it never answered."""
+
+
+def _check_match(match: Mapping[str, Any]) -> None:
+    """Fail at ``on(...)`` itself, not at the first ``.reply()``, when a condition is misspelt or wrong."""
+    from pydantic import ValidationError
+
+    from .fixtures import MatchModel
+
+    known = set(MatchModel.model_fields)
+    for key in match:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"mockllm.on(): unknown condition {key!r}{hint}; known: {', '.join(sorted(known))}")
+    try:
+        MatchModel.model_validate(dict(match))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"mockllm.on(): {where}: {first['msg']}") from None
+
+
 class Route:
     """A fixture built in code (respx's route, WireMock's stub): conditions from :meth:`MockLLM.on`, then
     replies appended by :meth:`reply`, :meth:`replies`, :meth:`fail` and :meth:`fault`, in order; the last
@@ -288,7 +313,7 @@ class Route:
     restarts the sequence).
 
     The fixture is a document in the fixture file format, validated by the same models as a file, so a
-    mistake reads as it would in YAML (``mockllm.on(usr="x")`` → ``match.usr: unknown key``).
+    mistake reads as it would in YAML; a misspelt condition already fails at ``on(...)``.
     """
 
     def __init__(self, mock: MockLLM, name: str, match: dict[str, Any], priority: int) -> None:
@@ -472,6 +497,7 @@ class MockLLM:
         ``user_regex``, ``system``, ``tool``, ``has_image``, ``image_count``, ``response_format``,
         ``stream``, ``headers``, ``session``...; none matches every request). Nothing is installed until
         the first reply is added."""
+        _check_match(match)
         if name is None:
             label = ", ".join(f"{k}={v!r}" for k, v in match.items())
             base = f"on({label[:150]})"
@@ -535,7 +561,15 @@ class MockLLM:
 
         app = self.server.app
         self.server.call(lambda: reset_state(app))
+        unused = [route.name for route in self._routes.values() if not route.entries]
         self._routes.clear()
+        if unused:
+            # A route without a reply is never installed: almost always a forgotten .reply(...).
+            warnings.warn(
+                f"mockllm: {', '.join(unused)} got no reply, fail or fault, so it never answered anything",
+                UnusedRouteWarning,
+                stacklevel=2,
+            )
 
     # ----- what was sent ------------------------------------------------------------------------
 

@@ -135,3 +135,18 @@ def test_plugin_add_accepts_a_single_fixture_mapping(mockllm) -> None:
         model="gpt-4o-mini", messages=[{"role": "user", "content": "a single fixture"}]
     )
     assert answer.choices[0].message.content == "Just one."
+
+
+def test_a_misspelt_condition_fails_at_on_with_a_suggestion(mockllm) -> None:
+    with pytest.raises(ValueError, match=r"unknown condition 'usr' \(did you mean 'user'\?\)"):
+        mockllm.on(usr="x")
+    with pytest.raises(ValueError, match=r"mockllm.on\(\): image_count"):
+        mockllm.on(image_count=-1)
+
+
+def test_a_route_without_a_reply_warns_at_the_end_of_the_test(mockllm) -> None:
+    from mockllm.pytest_plugin import UnusedRouteWarning
+
+    mockllm.on(user="forgotten")
+    with pytest.warns(UnusedRouteWarning, match="forgotten"):
+        mockllm.reset()

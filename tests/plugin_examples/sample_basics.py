@@ -69,7 +69,7 @@ def test_fault_disconnect(mockllm):
 
 
 def test_invalid_route_reads_like_a_file_error(mockllm):
-    with pytest.raises(ValueError, match=r"match\.usr: unknown key \(did you mean 'user'\?\)"):
+    with pytest.raises(ValueError, match=r"unknown condition 'usr' \(did you mean 'user'\?\)"):
         mockllm.on(usr="typo").reply("x")
 
 
