@@ -834,10 +834,13 @@ def mockllm_settings() -> Mapping[str, Any]:
 
 @pytest.fixture(scope="session")
 def _mockllm_pool(mockllm_settings: Any, pytestconfig: pytest.Config) -> Iterator[_ServerPool]:
+    problem = None
     try:
         pool = _ServerPool(_settings_from(mockllm_settings, pytestconfig.rootpath))
     except (TypeError, ValueError) as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem is not None:  # failed outside the except block, so pytest shows the message once
+        pytest.fail(problem, pytrace=False)
     try:
         yield pool
     finally:
@@ -854,10 +857,13 @@ def mockllm_server(_mockllm_pool: _ServerPool) -> MockServer:
 def mockllm(request: pytest.FixtureRequest, _mockllm_pool: _ServerPool) -> Iterator[MockLLM]:
     """A freshly reset mockllm server for this test; see :class:`MockLLM`."""
     changes, paths = _marker_config(request.node)
+    problem = None
     try:
         settings = _apply(_mockllm_pool.base, changes, "@pytest.mark.mockllm")
     except (TypeError, ValueError) as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem is not None:  # failed outside the except block, so pytest shows the message once
+        pytest.fail(problem, pytrace=False)
     server = _mockllm_pool.get(settings)
     test_dir = request.node.path.parent if getattr(request.node, "path", None) else None
     handle = MockLLM(server, test_dir)
