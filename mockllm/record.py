@@ -31,9 +31,11 @@ stream's raw events, with their arrival times, are kept beside its fixture as ``
 (not a fixture suffix, so the loader ignores them) for inspection.
 
 Keys never reach the files: request headers are not written, and any occurrence of the client's key
-in what is written is masked. Upstream errors that a replay should repeat (4xx other than 401, 403
-and 429) are recorded as ``error`` replies; authentication, rate-limit and server errors are
-passed through but not recorded, because they say nothing stable about the request.
+in what is written is masked. Upstream errors that a replay should repeat (4xx other than 400, 401,
+403 and 429) are recorded as ``error`` replies; validation (400), authentication, rate-limit and
+server errors are passed through but not recorded: a 400 depends on parameters the fixture does not
+match on (and the replaying server validates requests itself), the others say nothing stable about
+the request.
 """
 
 from __future__ import annotations
@@ -78,7 +80,10 @@ _DROP_RESPONSE = frozenset(
     {"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive", "date", "server"}
 )
 #: Upstream statuses a replay should not repeat: they describe the key, the account or the moment.
-_NOT_RECORDED = frozenset({401, 403, 429})
+#: 400 is a verdict on the request's parameters, which a fixture's match does not capture (the same
+#: question without the bad ``temperature`` would replay the 400); the replaying server validates requests
+#: itself, so it gives those 400s on its own.
+_NOT_RECORDED = frozenset({400, 401, 403, 429})
 _FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter"})
 _GLOB = re.compile(r"([*?\[])")
 #: Longest last user message matched by an anchored ``user_regex`` (readable); longer ones by

@@ -150,3 +150,16 @@ def test_a_route_without_a_reply_warns_at_the_end_of_the_test(mockllm) -> None:
     mockllm.on(user="forgotten")
     with pytest.warns(UnusedRouteWarning, match="forgotten"):
         mockllm.reset()
+
+
+def test_record_passes_a_400_through_without_recording_it(tmp_path: Path) -> None:
+    with MockServer(Settings(port=0)) as upstream:
+
+        async def go() -> int:
+            app = make_record_app(upstream.base_url, tmp_path, timeout_s=10)
+            async with TestClient(TestServer(app)) as client:
+                response = await client.post(CHAT, json={**FRANCE, "temperature": 5})
+                return response.status
+
+        assert asyncio.run(go()) == 400
+    assert not list(tmp_path.glob("*.yaml"))  # the replay validates requests itself
