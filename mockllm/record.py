@@ -579,7 +579,7 @@ async def _upstream_errors(request: web.Request, handler: Any) -> web.StreamResp
         log.warning("upstream %s failed for %s %s: %s", upstream, request.method, request.path, exc)
         status, message, code = 502, f"Could not get an answer from the upstream {upstream}: {exc}.", "bad_gateway"
     body = {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
-    return web.json_response(body, status=status)
+    return web.json_response(body, status=status, dumps=lambda data: json.dumps(data, indent=4))
 
 
 def make_record_app(upstream: str, out: Path, *, pacing: str = "latency", timeout_s: float = 600.0) -> web.Application:
