@@ -8,7 +8,7 @@ chunks and ``json.dumps`` of a whole chunk each time would dominate the server's
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,27 +78,44 @@ class StreamPlan:
 
     kinds: "role", "reasoning", "content", "refusal", "tool", "finish", "usage", "done".
 
-    Events are kept as the part after the chunk prefix (id, object, created, model, fingerprint) that
-    they all share, and encoded when written: a paced stream lives for seconds, and a thousand open ones
-    would otherwise hold the same ~200-byte prefix a hundred thousand times.
+    A paced stream lives for seconds and a thousand may be open at once, so a plan keeps only what varies
+    from event to event: the JSON-escaped text piece, and which (lead, tail) template surrounds it. The
+    shared chunk prefix (id, object, created, model, fingerprint), the templates and the closing are held
+    once; an event is assembled and encoded when it is written.
     """
 
     prefix: str = ""
-    bodies: list[str] = field(default_factory=list)  # "" stands for the final ``data: [DONE]``
+    templates: list[tuple[str, str]] = field(default_factory=list)  # (lead, tail) around a piece
+    shapes: list[int] = field(default_factory=list)  # template of each choice event
+    pieces: list[str] = field(default_factory=list)  # varying part of each choice event
+    close: str = ""  # after every choice event: `]`, the usage member if any, `}` and the blank line
+    obfuscation_closes: list[str] | None = None  # the 12 padded variants, when obfuscation is on
+    usage: str | None = None  # the usage event's body, when asked for
     kinds: list[str] = field(default_factory=list)
     token_counts: list[int] = field(default_factory=list)  # tokens carried by each event (for pacing)
 
     def __len__(self) -> int:
-        return len(self.bodies)
+        return len(self.pieces) + (self.usage is not None) + 1
+
+    def _body(self, index: int) -> str | None:
+        """Event ``index`` after the prefix; None for the final ``[DONE]``."""
+        if index < len(self.pieces):
+            lead, tail = self.templates[self.shapes[index]]
+            frag = lead + self.pieces[index] + tail
+            closes = self.obfuscation_closes
+            # OpenAI pads each chunk with a random-length "obfuscation"; ours is derived from the position.
+            return frag + (closes[((index + 1) * 7 + len(frag)) % 12] if closes else self.close)
+        if index == len(self.pieces) and self.usage is not None:
+            return self.usage
+        return None
 
     def event(self, index: int) -> bytes:
-        body = self.bodies[index]
-        return (self.prefix + body).encode() if body else _DONE
+        body = self._body(index)
+        return (self.prefix + body).encode() if body is not None else _DONE
 
     def iter_events(self) -> Iterator[bytes]:
-        prefix = self.prefix
-        for body in self.bodies:
-            yield (prefix + body).encode() if body else _DONE
+        for index in range(len(self)):
+            yield self.event(index)
 
     @property
     def events(self) -> list[bytes]:
@@ -106,13 +123,21 @@ class StreamPlan:
         return list(self.iter_events())
 
     def joined(self) -> bytes:
-        """The whole stream as one buffer, for an unpaced answer written at once (one C-level join:
-        every event but the last, ``[DONE]``, starts with the prefix)."""
-        bodies = self.bodies
-        if not bodies or bodies[-1] or "" in bodies[:-1]:  # not the shape stream_plan builds
-            return b"".join(self.iter_events())
+        """The whole stream as one buffer, for an unpaced answer written at once (one join: every event
+        but the last, ``[DONE]``, starts with the prefix)."""
+        templates, closes, close = self.templates, self.obfuscation_closes, self.close
+        frags = [
+            templates[shape][0] + piece + templates[shape][1]
+            for shape, piece in zip(self.shapes, self.pieces, strict=True)
+        ]
+        if closes:
+            bodies = [frag + closes[((i + 1) * 7 + len(frag)) % 12] for i, frag in enumerate(frags)]
+        else:
+            bodies = [frag + close for frag in frags]
+        if self.usage is not None:
+            bodies.append(self.usage)
         prefix = self.prefix
-        return (prefix + prefix.join(bodies[:-1])).encode() + _DONE
+        return (prefix + prefix.join(bodies)).encode() + _DONE
 
 
 def _pieces(token_list: list[int], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
@@ -171,6 +196,34 @@ def _defaults_suffix(defaults: Mapping[str, Any], own: tuple[str, ...]) -> str:
     return "".join(f",{_str(k)}:{_dumps(v)}" for k, v in defaults.items() if k not in own)
 
 
+class _ChoiceEvents:
+    """The events of one choice while a plan is built: template index, piece, kind, token count."""
+
+    __slots__ = ("chunk", "counts", "encoding", "kinds", "pieces", "shape", "shapes")
+
+    def __init__(self, shape: Callable[[str, str], int], encoding: str, chunk: int) -> None:
+        self.shape, self.encoding, self.chunk = shape, encoding, chunk
+        self.shapes: list[int] = []
+        self.pieces: list[str] = []
+        self.kinds: list[str] = []
+        self.counts: list[int] = []
+
+    def whole(self, frag: str, kind: str) -> None:
+        """An event written out in full (role, openings, logprob-carrying content)."""
+        self.shapes.append(0)
+        self.pieces.append(frag)
+        self.kinds.append(kind)
+        self.counts.append(0)
+
+    def texts(self, token_list: list[int], lead: str, tail: str, kind: str) -> None:
+        """One event per text piece of ``token_list``, between ``lead`` and ``tail``."""
+        texts, sizes = _pieces(token_list, self.encoding, self.chunk)
+        self.shapes.extend([self.shape(lead, tail)] * len(texts))
+        self.pieces.extend([_str(t) for t in texts])
+        self.kinds.extend([kind] * len(texts))
+        self.counts.extend(sizes)
+
+
 def stream_plan(
     completion: Completion,
     *,
@@ -205,11 +258,16 @@ def stream_plan(
     refusal_tail = _defaults_suffix(defaults, ("refusal",)) + "}"
     tool_tail = "]" + _defaults_suffix(defaults, ("tool_calls",)) + "}"
 
-    per_choice: list[tuple[list[str], list[str], list[int]]] = []
+    templates: dict[tuple[str, str], int] = {("", ""): 0}
+
+    def shape(lead: str, tail: str) -> int:
+        return templates.setdefault((lead, tail), len(templates))
+
+    per_choice: list[_ChoiceEvents] = []
     for choice in completion.choices:
-        frags: list[str] = []
-        kinds: list[str] = []
-        counts: list[int] = []
+        events = _ChoiceEvents(shape, completion.encoding, completion.chunk_tokens)
+        whole, texts_of, counts = events.whole, events.texts, events.counts
+        per_choice.append(events)
         open_ = f'{{"index":{choice.index},"delta":'
         role_delta: dict[str, Any] = {"role": "assistant", "content": "" if choice.content is not None else None}
         first_call_in_role = False
@@ -224,101 +282,82 @@ def stream_plan(
         role_delta["refusal"] = "" if choice.refusal is not None else None  # last, as the API orders it
         for key, value in defaults.items():
             role_delta.setdefault(key, value)
-        frags.append(open_ + _dumps(role_delta) + no_lp)
-        kinds.append("role")
-        counts.append(0)
+        whole(open_ + _dumps(role_delta) + no_lp, "role")
         if choice.reasoning_tokens:
-            texts, sizes = _pieces(choice.reasoning_tokens, completion.encoding, completion.chunk_tokens)
             lead = open_ + '{"content":null,"reasoning_content":'
-            frags.extend([lead + _str(t) + reasoning_tail + no_lp for t in texts])
-            kinds.extend(["reasoning"] * len(texts))
-            counts.extend(sizes)
+            texts_of(choice.reasoning_tokens, lead, reasoning_tail + no_lp, "reasoning")
         if choice.content_tokens:
-            texts, sizes = _pieces(choice.content_tokens, completion.encoding, completion.chunk_tokens)
             lead = open_ + '{"content":'
             if choice.logprobs is None:
-                frags.extend([lead + _str(t) + content_tail + no_lp for t in texts])
+                texts_of(choice.content_tokens, lead, content_tail + no_lp, "content")
             else:
+                texts, sizes = _pieces(choice.content_tokens, completion.encoding, completion.chunk_tokens)
                 position = 0
                 for text, size in zip(texts, sizes, strict=True):
                     lp = _dumps(choice.logprobs[position : position + size])
                     position += size
-                    frags.append(
+                    whole(
                         lead + _str(text) + content_tail + ',"logprobs":{"content":' + lp
-                        + ',"refusal":null},"finish_reason":null}'
+                        + ',"refusal":null},"finish_reason":null}',
+                        "content",
                     )  # fmt: skip
-            kinds.extend(["content"] * len(texts))
-            counts.extend(sizes)
+                    counts[-1] = size
         if choice.refusal_tokens:
-            texts, sizes = _pieces(choice.refusal_tokens, completion.encoding, completion.chunk_tokens)
-            lead = open_ + '{"refusal":'
-            frags.extend([lead + _str(t) + refusal_tail + no_lp for t in texts])
-            kinds.extend(["refusal"] * len(texts))
-            counts.extend(sizes)
+            texts_of(choice.refusal_tokens, open_ + '{"refusal":', refusal_tail + no_lp, "refusal")
         if legacy:
-            texts, sizes = _pieces(choice.tool_calls[0].tokens, completion.encoding, completion.chunk_tokens)
             lead = open_ + '{"function_call":{"arguments":'
             function_tail = "}" + _defaults_suffix(defaults, ("function_call",)) + "}"
-            frags.extend([lead + _str(t) + function_tail + no_lp for t in texts])
-            kinds.extend(["tool"] * len(texts))
-            counts.extend(sizes)
+            texts_of(choice.tool_calls[0].tokens, lead, function_tail + no_lp, "tool")
         for call_index, call in enumerate(() if legacy else choice.tool_calls):
             lead = open_ + '{"tool_calls":['
             if not (call_index == 0 and first_call_in_role):
                 opening = {"index": call_index, **_call(call.id, call.type, call.name, "")}
-                frags.append(lead + _dumps(opening) + tool_tail + no_lp)
-                kinds.append("tool")
-                counts.append(0)
-            texts, sizes = _pieces(call.tokens, completion.encoding, completion.chunk_tokens)
+                whole(lead + _dumps(opening) + tool_tail + no_lp, "tool")
             member = '"custom":{"input":' if call.type == "custom" else '"function":{"arguments":'
             arg_lead = lead + f'{{"index":{call_index},{member}'
-            frags.extend([arg_lead + _str(t) + "}}" + tool_tail + no_lp for t in texts])
-            kinds.extend(["tool"] * len(texts))
-            counts.extend(sizes)
-        per_choice.append((frags, kinds, counts))
+            texts_of(call.tokens, arg_lead, "}}" + tool_tail + no_lp, "tool")
 
     plan = StreamPlan()
     if len(per_choice) == 1:
-        frags, plan.kinds, plan.token_counts = per_choice[0]
+        one = per_choice[0]
+        plan.shapes, plan.pieces, plan.kinds, plan.token_counts = one.shapes, one.pieces, one.kinds, one.counts
     else:
         # Choices advance together, round-robin, as the real API interleaves them for n > 1.
-        frags = []
-        longest = max(len(f) for f, _, _ in per_choice)
+        longest = max(len(e.pieces) for e in per_choice)
         for step in range(longest):
-            for f, k, c in per_choice:
-                if step < len(f):
-                    frags.append(f[step])
-                    plan.kinds.append(k[step])
-                    plan.token_counts.append(c[step])
+            for e in per_choice:
+                if step < len(e.pieces):
+                    plan.shapes.append(e.shapes[step])
+                    plan.pieces.append(e.pieces[step])
+                    plan.kinds.append(e.kinds[step])
+                    plan.token_counts.append(e.counts[step])
     for choice in completion.choices:
         finish_delta: dict[str, Any] = {}
         if choice.annotations:
             finish_delta["annotations"] = choice.annotations  # search models send their citations last
         for key, value in defaults.items():
             finish_delta.setdefault(key, value)
-        frags.append(
+        plan.shapes.append(0)
+        plan.pieces.append(
             f'{{"index":{choice.index},"delta":{_dumps(finish_delta)}{null_lp},'
             f'"finish_reason":"{choice.finish_reason}"}}'
         )
         plan.kinds.append("finish")
         plan.token_counts.append(0)
+    plan.prefix = prefix
+    plan.templates = list(templates)
+    plan.close = close
     if obfuscation:
-        # OpenAI pads each chunk with a random-length "obfuscation" string; ours is derived from the
-        # position, so streams stay deterministic.
-        tails = [close[:-3] + f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + n]}"' + "}\n\n" for n in range(12)]
-        bodies = [frag + tails[(i * 7 + len(frag)) % 12] for i, frag in enumerate(frags, 1)]
-    else:
-        bodies = [frag + close for frag in frags]
+        plan.obfuscation_closes = [
+            close[:-3] + f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + n]}"' + "}\n\n" for n in range(12)
+        ]
     if include_usage:
         usage = '],"usage":' + _dumps(completion.usage)
         if obfuscation:
             usage += ',"obfuscation":"' + _OBFUSCATION_PAD[:4] + '"'
-        bodies.append(usage + "}\n\n")
+        plan.usage = usage + "}\n\n"
         plan.kinds.append("usage")
         plan.token_counts.append(0)
-    bodies.append("")
     plan.kinds.append("done")
     plan.token_counts.append(0)
-    plan.prefix = prefix
-    plan.bodies = bodies
     return plan
