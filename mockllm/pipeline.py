@@ -100,12 +100,7 @@ class Pipeline:
             self._inspect_image, self._inspect_audio = inspect_image_part, inspect_audio_part
         except ImportError:  # pragma: no cover - vision is part of the package
             pass
-        try:
-            from .structured import check_strict_schema
-
-            self._check_strict = check_strict_schema
-        except ImportError:  # pragma: no cover
-            pass
+        self._check_strict = _check_strict_schema
 
     def now(self) -> int:
         return self.settings.freeze_time if self.settings.freeze_time is not None else int(time.time())
@@ -375,6 +370,14 @@ def content_filtered(reply: Reply) -> Reply:
     return Reply(
         content=content, finish_reason="content_filter", source=reply.source, pacing=reply.pacing, fault=reply.fault
     )
+
+
+def _check_strict_schema(*args: Any, **kwargs: Any) -> Any:
+    """``structured.check_strict_schema``, imported on first use: most requests carry no strict schema,
+    and the module (schema generation, Faker hooks) is not worth its share of the cold start."""
+    from .structured import check_strict_schema
+
+    return check_strict_schema(*args, **kwargs)
 
 
 def _raw_model(raw: Any) -> str | None:

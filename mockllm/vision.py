@@ -24,15 +24,16 @@ import io
 import math
 import struct
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import urlsplit
-
-from PIL import Image
 
 from .catalog import VisionPolicy
 from .errors import ApiError
 from .fetch import FetchFailure
 from .request import AudioInfo, ImageInfo
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = [
     "AUDIO_TOKENS_PER_SECOND",
@@ -260,6 +261,8 @@ def _sniff_image(data: bytes) -> str | None:
 
 def _read_image(data: bytes, fmt: str, param: str) -> tuple[int, int, str | None]:
     """Dimensions from the header, refusal of animated GIFs, and a cheap dominant colour."""
+    from PIL import Image  # here, not at import: Pillow costs cold start and most requests have no image
+
     invalid = _image_error("Invalid image.", param, "invalid_image")
     try:
         img = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]])
@@ -307,6 +310,8 @@ def _dominant_color(img: Image.Image, fmt: str, invalid: ApiError) -> str | None
     try:
         if img.mode not in ("RGB", "RGBA"):
             img = img.convert("RGBA")
+        from PIL import Image
+
         small = img.resize((min(_COLOR_GRID, width), min(_COLOR_GRID, height)), Image.Resampling.BOX, reducing_gap=2.0)
         raw = small.tobytes()
     except Exception:  # exotic modes (I;16B, ...) Pillow cannot convert: no colour, image still valid
