@@ -31,8 +31,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check mockllm tests bench
-	$(BIN)/ruff format --check mockllm tests bench
+	$(BIN)/ruff check mockllm tests bench examples
+	$(BIN)/ruff format --check mockllm tests bench examples
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

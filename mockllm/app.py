@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -21,6 +20,7 @@ from . import auth
 from .config import Settings
 from .errors import ApiError
 from .fixtures import FixtureTable
+from .ids import random_request_id
 from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
 from .pacing import PacingSettings, iter_schedule
 from .pipeline import Outcome, Pipeline, error_outcome
@@ -50,7 +50,7 @@ def _json_response(outcome: Outcome) -> web.Response:
 def _error_response(error: ApiError, request_id: str | None = None) -> web.Response:
     """An error answer; like every answer it carries an ``x-request-id`` (random where the pipeline,
     which derives ids from the seed, never saw the request: 404/405 routes, 413, the models routes)."""
-    return _json_response(error_outcome(error, request_id or _request_id()["x-request-id"]))
+    return _json_response(error_outcome(error, request_id or random_request_id()))
 
 
 @web.middleware
@@ -94,7 +94,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (asyncio.CancelledError, ConnectionError):
         raise
     except Exception:
-        request_id = "req_" + os.urandom(16).hex()
+        request_id = random_request_id()
         log.exception("internal error while serving %s %s (request id %s)", request.method, request.path, request_id)
         guard = request.app.get(GUARD)
         if guard is not None:
@@ -246,10 +246,6 @@ async def write_stream(
     return response
 
 
-def _request_id() -> dict[str, str]:
-    return {"x-request-id": "req_" + os.urandom(16).hex()}
-
-
 def _check_key(request: web.Request) -> None:
     """The models routes are API routes: with ``--api-key`` set they answer 401 like chat completions."""
     auth.check_key(auth.bearer_key(request.headers), request.app[PIPELINE].settings.api_keys)
@@ -257,7 +253,7 @@ def _check_key(request: web.Request) -> None:
 
 async def list_models(request: web.Request) -> web.Response:
     _check_key(request)
-    return web.json_response(request.app[PIPELINE].models_body(), headers=_request_id())
+    return web.json_response(request.app[PIPELINE].models_body(), headers={"x-request-id": random_request_id()})
 
 
 async def get_model(request: web.Request) -> web.Response:
@@ -267,7 +263,7 @@ async def get_model(request: web.Request) -> web.Response:
     model = pipeline.catalog.get(model_id)
     if model is None:
         return _error_response(ApiError.model_not_found(model_id))
-    return web.json_response(pipeline.model_object(model), headers=_request_id())
+    return web.json_response(pipeline.model_object(model), headers={"x-request-id": random_request_id()})
 
 
 async def health(request: web.Request) -> web.Response:

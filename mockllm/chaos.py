@@ -7,9 +7,9 @@ the same requests in the same order fail identically across runs and machines.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
+from .errors import did_you_mean
 from .faults import ERROR_PRESETS, FAULT_KINDS
 from .ids import RequestIds
 from .reply import ErrorSpec, FaultSpec, Reply
@@ -64,8 +64,4 @@ def suggest(unknown: list[str], known: list[str]) -> str:
     """``a (did you mean 'b'?), c``: the unknown names, each with its closest known one."""
     if not unknown:
         return "(none)"
-    out = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, known, n=1)
-        out.append(f"{name} (did you mean {close[0]!r}?)" if close else name)
-    return ", ".join(out)
+    return ", ".join(name + did_you_mean(name, known) for name in unknown)

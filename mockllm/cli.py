@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import gc
 import os
 import sys
@@ -16,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .serving import port_number
+from .config import BOUNDS, Settings, unix_time
 
 BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -45,48 +43,11 @@ class _Parser(argparse.ArgumentParser):
         return {}
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _non_negative_float(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0.1 = +-10%), got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
 def _freeze(text: str) -> int:
     try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp())
+        return unix_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,14 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve /v1/chat/completions", description="Serve the API.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=port_number, default=8000, help="port (0 takes a free one; default 8000)")
+    serve.add_argument(
+        "--port", type=BOUNDS["port"].arg_type(), default=8000, help="port (0 takes a free one; default 8000)"
+    )
     serve.add_argument(
         "--fixtures",
         action="append",
         metavar="PATH",
         help="fixture file or folder, repeatable (default: the bundled fixtures/)",
     )
-    serve.add_argument("--seed", type=int, default=0, help="seed of the generator and ids (default 0)")
+    serve.add_argument(
+        "--seed", type=BOUNDS["seed"].arg_type(), default=0, help="seed of the generator and ids (default 0)"
+    )
     serve.add_argument(
         "--profile",
         default="openai",
@@ -115,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accept only these keys")
     serve.add_argument("--strict", action="store_true", help="answer 404 fixture_not_found when nothing matches")
-    serve.add_argument("--max-body-mb", type=_positive_float, default=32.0, help="request body limit (default 32)")
+    serve.add_argument(
+        "--max-body-mb", type=BOUNDS["max_body_mb"].arg_type(), default=32.0, help="request body limit (default 32)"
+    )
     serve.add_argument("--freeze-time", type=_freeze, metavar="ISO", help="fix `created`, e.g. 2025-01-01T00:00:00Z")
     serve.add_argument(
         "--fetch-images",
@@ -124,41 +91,81 @@ def build_parser() -> argparse.ArgumentParser:
         "off by default (URL images are billed at 1024x1024 unfetched)",
     )
     serve.add_argument(
-        "--fetch-max-mb", type=_positive_float, default=20.0, help="largest image to download (default 20)"
+        "--fetch-max-mb",
+        type=BOUNDS["fetch_max_mb"].arg_type(),
+        default=20.0,
+        help="largest image to download (default 20)",
     )
     serve.add_argument(
-        "--fetch-timeout", type=_positive_float, default=10.0, help="seconds one download may take (default 10)"
+        "--fetch-timeout",
+        type=BOUNDS["fetch_timeout"].arg_type(),
+        default=10.0,
+        help="seconds one download may take (default 10)",
     )
     serve.add_argument("--latency", choices=["off", "realistic"], default="off", help="stream pacing (default off)")
-    serve.add_argument("--ttft-ms", type=_non_negative_float, help="time to first token, ms")
-    serve.add_argument("--tokens-per-second", type=_positive_float, help="stream rate after the first token")
-    serve.add_argument("--jitter", type=_fraction, default=0.0, help="relative pacing jitter 0-1, e.g. 0.1 (seeded)")
-    serve.add_argument("--chunk-tokens", type=_positive_int, default=1, help="tokens per streamed chunk (default 1)")
+    serve.add_argument("--ttft-ms", type=BOUNDS["ttft_ms"].arg_type(), help="time to first token, ms")
     serve.add_argument(
-        "--rpm", type=_positive_int, help="requests per minute per API key (429 beyond; default: unlimited)"
+        "--tokens-per-second", type=BOUNDS["tokens_per_second"].arg_type(), help="stream rate after the first token"
     )
     serve.add_argument(
-        "--tpm", type=_positive_int, help="tokens per minute per API key (429 beyond; default: unlimited)"
+        "--jitter", type=BOUNDS["jitter"].arg_type(), default=0.0, help="relative pacing jitter 0-1, e.g. 0.1 (seeded)"
+    )
+    serve.add_argument(
+        "--chunk-tokens",
+        type=BOUNDS["chunk_tokens"].arg_type(),
+        default=1,
+        help="tokens per streamed chunk (default 1)",
+    )
+    serve.add_argument(
+        "--rpm", type=BOUNDS["rpm"].arg_type(), help="requests per minute per API key (429 beyond; default: unlimited)"
+    )
+    serve.add_argument(
+        "--tpm", type=BOUNDS["tpm"].arg_type(), help="tokens per minute per API key (429 beyond; default: unlimited)"
     )
     serve.add_argument(
         "--chaos", metavar="SPEC", help='fail a seeded share of requests, e.g. "rate=0.05,kinds=rate_limit|disconnect"'
     )
     serve.add_argument(
-        "--journal-size", type=_positive_int, default=1000, help="requests kept in the journal (default 1000)"
+        "--journal-size",
+        type=BOUNDS["journal_size"].arg_type(),
+        default=1000,
+        help="requests kept in the journal (default 1000)",
     )
     serve.add_argument("--admin-token", help="token the admin API requires (needed when not bound to loopback)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     limits = serve.add_argument_group("limits (for a server shared by many clients; 503/408/431 beyond them)")
-    limits.add_argument("--max-connections", type=_positive_int, default=1000, help="open connections (default 1000)")
-    limits.add_argument("--max-streams", type=_positive_int, default=500, help="streams in flight (default 500)")
-    limits.add_argument("--header-timeout", type=_positive_float, default=10.0, help="s to send headers (default 10)")
-    limits.add_argument("--body-timeout", type=_positive_float, default=30.0, help="s to send a body (default 30)")
     limits.add_argument(
-        "--write-timeout", type=_positive_float, default=30.0, help="s a client may read nothing (default 30)"
+        "--max-connections",
+        type=BOUNDS["max_connections"].arg_type(),
+        default=1000,
+        help="open connections (default 1000)",
     )
-    limits.add_argument("--idle-timeout", type=_positive_float, default=75.0, help="s keep-alive idle (default 75)")
     limits.add_argument(
-        "--shutdown-timeout", type=_positive_float, default=5.0, help="s open requests get on SIGTERM (default 5)"
+        "--max-streams", type=BOUNDS["max_streams"].arg_type(), default=500, help="streams in flight (default 500)"
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=BOUNDS["header_timeout"].arg_type(),
+        default=10.0,
+        help="s to send headers (default 10)",
+    )
+    limits.add_argument(
+        "--body-timeout", type=BOUNDS["body_timeout"].arg_type(), default=30.0, help="s to send a body (default 30)"
+    )
+    limits.add_argument(
+        "--write-timeout",
+        type=BOUNDS["write_timeout"].arg_type(),
+        default=30.0,
+        help="s a client may read nothing (default 30)",
+    )
+    limits.add_argument(
+        "--idle-timeout", type=BOUNDS["idle_timeout"].arg_type(), default=75.0, help="s keep-alive idle (default 75)"
+    )
+    limits.add_argument(
+        "--shutdown-timeout",
+        type=BOUNDS["shutdown_timeout"].arg_type(),
+        default=5.0,
+        help="s open requests get on SIGTERM (default 5)",
     )
     serve.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)  # x-mockllm-test-raise
 

@@ -8,11 +8,12 @@ never has to decide how an error looks. The constructors below encode OpenAI's m
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["ApiError"]
+__all__ = ["ApiError", "did_you_mean"]
 
 
 def _render_value(value: Any) -> str:
@@ -58,6 +59,13 @@ def _echo(value: Any) -> str:
     if len(text) > 40:
         return text[:20] + "..." + text[-20:]
     return text
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``name`` is close to a known one, else ``""``: the hint every
+    "unknown ..." message of the project appends (fixtures, settings, presets, chaos kinds)."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class ApiError(Exception):

@@ -28,7 +28,6 @@ from __future__ import annotations
 import bisect
 import builtins
 import copy
-import difflib
 import json
 import re
 from collections import OrderedDict
@@ -42,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from . import matching as m
 from .catalog import BUILTIN_MODELS, ModelInfo
+from .errors import did_you_mean
 from .reply import ErrorSpec, FaultSpec, Pacing, Reply, ToolCallSpec
 from .request import ChatRequest
 
@@ -90,9 +90,7 @@ def _vocabulary(value: str, info: ValidationInfo, known_key: str, what: str) -> 
             raise ValueError(f"invalid {what} name {value!r}: use lower-case letters and underscores")
         return value
     if value not in known:
-        close = difflib.get_close_matches(value, list(known), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown {what} {value!r}{hint}; known: {', '.join(sorted(known))}")
+        raise ValueError(f"unknown {what} {value!r}{did_you_mean(value, known)}; known: {', '.join(sorted(known))}")
     return value
 
 
@@ -778,8 +776,7 @@ def _error_text(err: Any) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
         key = str(err["loc"][-1]) if err["loc"] else ""
-        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
-        return "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
+        return "unknown key" + did_you_mean(key, _KNOWN_KEYS)
     if kind == "missing":
         return "required"
     if kind == "value_error":
@@ -919,8 +916,7 @@ class _Loader:
             return
         for key in data:
             if key not in ("models", "fixtures"):
-                close = difflib.get_close_matches(str(key), ["models", "fixtures"], n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(str(key), ("models", "fixtures"))
                 self.problems.append(f"{source}: {key}: unknown key{hint}; expected `models` and/or `fixtures`")
 
         def line_of(loc: Sequence[int | str]) -> int | None:

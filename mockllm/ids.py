@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import string
 
 _ALNUM = string.ascii_letters + string.digits
@@ -60,3 +61,9 @@ class RequestIds:
         """A uniform number in [0, 1) tied to this request, for seeded chaos and jitter."""
         value = hashlib.blake2b(self._material + label.encode(), digest_size=8).digest()
         return int.from_bytes(value, "big") / 2**64
+
+
+def random_request_id() -> str:
+    """A ``req_`` id for answers the seeded pipeline never saw (unknown routes, 413, the models routes,
+    internal errors): nothing to derive it from, and it only has to be unique."""
+    return "req_" + os.urandom(16).hex()

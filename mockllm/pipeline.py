@@ -148,12 +148,11 @@ class Pipeline:
         ids = self.ids.for_request(digest)
         request_id = ids.request()
         reply: Reply | None = None
-        reserved = 0
+        reserved = 0  # what admission took from the token bucket, once it has
         try:
-            limit_headers = self.limiter.admit(
-                request.api_key, prompt.total + (request.max_tokens or 0), request.model, self.clock()
-            )
-            reserved = prompt.total + (request.max_tokens or 0)
+            wanted = prompt.total + (request.max_tokens or 0)
+            limit_headers = self.limiter.admit(request.api_key, wanted, request.model, self.clock())
+            reserved = wanted
             reply = self.profile.extend(request, model, self.decide(request, model, ids), ids)
             if reply.error is not None:
                 raise error_from_spec(reply.error, request, model, request_id)
@@ -231,10 +230,6 @@ class Pipeline:
                 reply.fault, reply.source = fault, source
             elif request.n > 1 and reply.choices is None:
                 reply.choices = [reply] * request.n
-            if not request.parallel_tool_calls:
-                # A script of several calls still obeys the request: one call per turn, as the real API.
-                for choice in reply.choices or [reply]:
-                    del choice.tool_calls[1:]
         elif self.settings.strict and injected is None:
             raise self.strict_miss(request)
         else:

@@ -59,7 +59,6 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import difflib
 import fnmatch
 import json
 import math
@@ -71,6 +70,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from .errors import did_you_mean
 
 if TYPE_CHECKING:
     import openai
@@ -295,8 +296,7 @@ def _check_match(match: Mapping[str, Any]) -> None:
     known = set(MatchModel.model_fields)
     for key in match:
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(key, known)
             raise ValueError(f"mockllm.on(): unknown condition {key!r}{hint}; known: {', '.join(sorted(known))}")
     try:
         MatchModel.model_validate(dict(match))
@@ -794,10 +794,7 @@ def _apply(base: Settings, changes: dict[str, Any], where: str) -> Settings:
     known = {f.name for f in dataclasses.fields(base)} - _INTERNAL_SETTINGS
     unknown = sorted(set(changes) - known)
     if unknown:
-        hints = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, known, n=1)
-            hints.append(f"{name} (did you mean {close[0]!r}?)" if close else name)
+        hints = [name + did_you_mean(name, known) for name in unknown]
         raise ValueError(f"{where}: unknown mockllm setting(s) {', '.join(hints)}; known: {', '.join(sorted(known))}")
     for key in ("fixtures", "api_keys"):
         if key in changes and not isinstance(changes[key], tuple):

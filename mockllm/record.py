@@ -62,8 +62,9 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from . import tokens
 from .catalog import BUILTIN_MODELS, ModelInfo
+from .config import BOUNDS, Bound
 from .matching import system_digest, tools_digest
-from .serving import listen, port_number, shown_host, stop_on_signal
+from .serving import listen, shown_host, stop_on_signal
 
 __all__ = ["Recorder", "add_record_parser", "main", "make_record_app", "run_record"]
 
@@ -601,13 +602,6 @@ def make_record_app(upstream: str, out: Path, *, pacing: str = "latency", timeou
 # ----- command line ----------------------------------------------------------------------------------
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
 def add_record_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``record`` to ``mockllm``'s sub-commands (``subparsers`` from ``add_subparsers``).
 
@@ -642,7 +636,9 @@ def add_record_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--out", default="fixtures/recorded", metavar="DIR", help="where fixtures go (default fixtures/recorded)"
     )
     record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    record.add_argument("--port", type=port_number, default=8000, help="port (0 takes a free one; default 8000)")
+    record.add_argument(
+        "--port", type=BOUNDS["port"].arg_type(), default=8000, help="port (0 takes a free one; default 8000)"
+    )
     record.add_argument(
         "--pacing",
         choices=["latency", "fixture", "none"],
@@ -652,7 +648,7 @@ def add_record_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     record.add_argument(
         "--timeout",
-        type=_positive,
+        type=Bound(float, 0, above=True).arg_type(),
         default=600.0,
         metavar="SECONDS",
         help="seconds to wait for the upstream (default 600)",

@@ -72,6 +72,12 @@ def completion_body(completion: Completion) -> dict[str, Any]:
 _DONE = b"data: [DONE]\n\n"
 
 
+def _pad(index: int, frag: str) -> int:
+    """Which of the 12 obfuscation paddings event ``index`` gets. OpenAI pads each chunk with a random-length
+    string; ours is derived from the position and the chunk, so streams stay deterministic."""
+    return ((index + 1) * 7 + len(frag)) % 12
+
+
 @dataclass(slots=True)
 class StreamPlan:
     """The events of one stream, in order. ``kinds`` says what each event is, for faults and the journal.
@@ -103,8 +109,7 @@ class StreamPlan:
             lead, tail = self.templates[self.shapes[index]]
             frag = lead + self.pieces[index] + tail
             closes = self.obfuscation_closes
-            # OpenAI pads each chunk with a random-length "obfuscation"; ours is derived from the position.
-            return frag + (closes[((index + 1) * 7 + len(frag)) % 12] if closes else self.close)
+            return frag + (closes[_pad(index, frag)] if closes else self.close)
         if index == len(self.pieces) and self.usage is not None:
             return self.usage
         return None
@@ -123,15 +128,16 @@ class StreamPlan:
         return list(self.iter_events())
 
     def joined(self) -> bytes:
-        """The whole stream as one buffer, for an unpaced answer written at once (one join: every event
-        but the last, ``[DONE]``, starts with the prefix)."""
+        """The whole stream as one buffer, for an unpaced answer written at once: the events of
+        :meth:`iter_events`, assembled list-wise (the hot path of an unpaced stream) and joined once, as
+        every event but the last, ``[DONE]``, starts with the prefix."""
         templates, closes, close = self.templates, self.obfuscation_closes, self.close
         frags = [
             templates[shape][0] + piece + templates[shape][1]
             for shape, piece in zip(self.shapes, self.pieces, strict=True)
         ]
         if closes:
-            bodies = [frag + closes[((i + 1) * 7 + len(frag)) % 12] for i, frag in enumerate(frags)]
+            bodies = [frag + closes[_pad(i, frag)] for i, frag in enumerate(frags)]
         else:
             bodies = [frag + close for frag in frags]
         if self.usage is not None:
@@ -208,12 +214,12 @@ class _ChoiceEvents:
         self.kinds: list[str] = []
         self.counts: list[int] = []
 
-    def whole(self, frag: str, kind: str) -> None:
-        """An event written out in full (role, openings, logprob-carrying content)."""
+    def whole(self, frag: str, kind: str, count: int = 0) -> None:
+        """An event written out in full (role, openings, logprob-carrying content) carrying ``count`` tokens."""
         self.shapes.append(0)
         self.pieces.append(frag)
         self.kinds.append(kind)
-        self.counts.append(0)
+        self.counts.append(count)
 
     def texts(self, token_list: list[int], lead: str, tail: str, kind: str) -> None:
         """One event per text piece of ``token_list``, between ``lead`` and ``tail``."""
@@ -266,7 +272,7 @@ def stream_plan(
     per_choice: list[_ChoiceEvents] = []
     for choice in completion.choices:
         events = _ChoiceEvents(shape, completion.encoding, completion.chunk_tokens)
-        whole, texts_of, counts = events.whole, events.texts, events.counts
+        whole, texts_of = events.whole, events.texts
         per_choice.append(events)
         open_ = f'{{"index":{choice.index},"delta":'
         role_delta: dict[str, Any] = {"role": "assistant", "content": "" if choice.content is not None else None}
@@ -300,8 +306,8 @@ def stream_plan(
                         lead + _str(text) + content_tail + ',"logprobs":{"content":' + lp
                         + ',"refusal":null},"finish_reason":null}',
                         "content",
+                        size,
                     )  # fmt: skip
-                    counts[-1] = size
         if choice.refusal_tokens:
             texts_of(choice.refusal_tokens, open_ + '{"refusal":', refusal_tail + no_lp, "refusal")
         if legacy:

@@ -13,20 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["listen", "port_number", "shown_host", "stop_on_signal"]
-
-
-def port_number(text: str) -> int:
-    """An argparse type: a TCP port, 0 for a free one (a one-line usage error otherwise)."""
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0-65535 (0 takes a free port), got {text}")
-    return value
+__all__ = ["listen", "shown_host", "stop_on_signal"]
 
 
 def shown_host(host: str) -> str:

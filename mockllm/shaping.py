@@ -12,6 +12,7 @@ Rules (documented in the README):
 - ``stop``: the text is cut before the earliest occurrence of any stop string that the model got to
   generate within its budget; the stop string is not included; usage counts the tokens of what is sent.
 - Reasoning (visible ``reasoning_content`` or hidden) is generated first and spends the same budget.
+- ``parallel_tool_calls: false``: at most one tool call a choice, whoever scripted more.
 """
 
 from __future__ import annotations
@@ -219,7 +220,9 @@ def _shape_choice(
 
     calls: list[ShapedToolCall] = []
     if reply.tool_calls and finish is None:
-        for call_index, call in enumerate(reply.tool_calls):
+        # ``parallel_tool_calls: false`` allows one call a turn, whoever scripted more (a fixture).
+        offered = reply.tool_calls if request.parallel_tool_calls else reply.tool_calls[:1]
+        for call_index, call in enumerate(offered):
             call_tokens, cut = budget.take(tokens.encode(call.arguments, encoding))
             arguments = safe_text(call_tokens, encoding) if cut else call.arguments
             call_id = call.id or ids.tool_call(index, call_index)
