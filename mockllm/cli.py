@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import BOUNDS, Settings, unix_time
+from .config import BOUNDS, DEFAULTS, Settings, unix_time
 
 BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -50,6 +50,15 @@ def _freeze(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _number(group: Any, flag: str, help_text: str) -> None:
+    """A numeric ``serve`` flag: type and range from ``config.BOUNDS`` and default from ``Settings``, so the
+    command line and settings given in code can never disagree."""
+    name = flag.removeprefix("--").replace("-", "_")
+    default = DEFAULTS[name]
+    shown = f" (default {default:g})" if default is not None else ""
+    group.add_argument(flag, type=BOUNDS[name].arg_type(), default=default, help=help_text + shown)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mockllm",
@@ -60,18 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve /v1/chat/completions", description="Serve the API.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument(
-        "--port", type=BOUNDS["port"].arg_type(), default=8000, help="port (0 takes a free one; default 8000)"
-    )
+    _number(serve, "--port", "port; 0 takes a free one")
     serve.add_argument(
         "--fixtures",
         action="append",
         metavar="PATH",
         help="fixture file or folder, repeatable (default: the bundled fixtures/)",
     )
-    serve.add_argument(
-        "--seed", type=BOUNDS["seed"].arg_type(), default=0, help="seed of the generator and ids (default 0)"
-    )
+    _number(serve, "--seed", "seed of the generator and ids")
     serve.add_argument(
         "--profile",
         default="openai",
@@ -80,9 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accept only these keys")
     serve.add_argument("--strict", action="store_true", help="answer 404 fixture_not_found when nothing matches")
-    serve.add_argument(
-        "--max-body-mb", type=BOUNDS["max_body_mb"].arg_type(), default=32.0, help="request body limit (default 32)"
-    )
+    _number(serve, "--max-body-mb", "request body limit")
     serve.add_argument("--freeze-time", type=_freeze, metavar="ISO", help="fix `created`, e.g. 2025-01-01T00:00:00Z")
     serve.add_argument(
         "--fetch-images",
@@ -90,83 +93,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="fetch image URLs on these comma-separated hosts ('*': any) to validate and measure them; "
         "off by default (URL images are billed at 1024x1024 unfetched)",
     )
-    serve.add_argument(
-        "--fetch-max-mb",
-        type=BOUNDS["fetch_max_mb"].arg_type(),
-        default=20.0,
-        help="largest image to download (default 20)",
-    )
-    serve.add_argument(
-        "--fetch-timeout",
-        type=BOUNDS["fetch_timeout"].arg_type(),
-        default=10.0,
-        help="seconds one download may take (default 10)",
-    )
+    _number(serve, "--fetch-max-mb", "largest image to download")
+    _number(serve, "--fetch-timeout", "seconds one download may take")
     serve.add_argument("--latency", choices=["off", "realistic"], default="off", help="stream pacing (default off)")
-    serve.add_argument("--ttft-ms", type=BOUNDS["ttft_ms"].arg_type(), help="time to first token, ms")
-    serve.add_argument(
-        "--tokens-per-second", type=BOUNDS["tokens_per_second"].arg_type(), help="stream rate after the first token"
-    )
-    serve.add_argument(
-        "--jitter", type=BOUNDS["jitter"].arg_type(), default=0.0, help="relative pacing jitter 0-1, e.g. 0.1 (seeded)"
-    )
-    serve.add_argument(
-        "--chunk-tokens",
-        type=BOUNDS["chunk_tokens"].arg_type(),
-        default=1,
-        help="tokens per streamed chunk (default 1)",
-    )
-    serve.add_argument(
-        "--rpm", type=BOUNDS["rpm"].arg_type(), help="requests per minute per API key (429 beyond; default: unlimited)"
-    )
-    serve.add_argument(
-        "--tpm", type=BOUNDS["tpm"].arg_type(), help="tokens per minute per API key (429 beyond; default: unlimited)"
-    )
+    _number(serve, "--ttft-ms", "time to first token, ms")
+    _number(serve, "--tokens-per-second", "stream rate after the first token")
+    _number(serve, "--jitter", "relative pacing jitter 0-1, e.g. 0.1 (seeded)")
+    _number(serve, "--chunk-tokens", "tokens per streamed chunk")
+    _number(serve, "--rpm", "requests per minute per API key (429 beyond; default: unlimited)")
+    _number(serve, "--tpm", "tokens per minute per API key (429 beyond; default: unlimited)")
     serve.add_argument(
         "--chaos", metavar="SPEC", help='fail a seeded share of requests, e.g. "rate=0.05,kinds=rate_limit|disconnect"'
     )
-    serve.add_argument(
-        "--journal-size",
-        type=BOUNDS["journal_size"].arg_type(),
-        default=1000,
-        help="requests kept in the journal (default 1000)",
-    )
+    _number(serve, "--journal-size", "requests kept in the journal")
     serve.add_argument("--admin-token", help="token the admin API requires (needed when not bound to loopback)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     limits = serve.add_argument_group("limits (for a server shared by many clients; 503/408/431 beyond them)")
-    limits.add_argument(
-        "--max-connections",
-        type=BOUNDS["max_connections"].arg_type(),
-        default=1000,
-        help="open connections (default 1000)",
-    )
-    limits.add_argument(
-        "--max-streams", type=BOUNDS["max_streams"].arg_type(), default=500, help="streams in flight (default 500)"
-    )
-    limits.add_argument(
-        "--header-timeout",
-        type=BOUNDS["header_timeout"].arg_type(),
-        default=10.0,
-        help="s to send headers (default 10)",
-    )
-    limits.add_argument(
-        "--body-timeout", type=BOUNDS["body_timeout"].arg_type(), default=30.0, help="s to send a body (default 30)"
-    )
-    limits.add_argument(
-        "--write-timeout",
-        type=BOUNDS["write_timeout"].arg_type(),
-        default=30.0,
-        help="s a client may read nothing (default 30)",
-    )
-    limits.add_argument(
-        "--idle-timeout", type=BOUNDS["idle_timeout"].arg_type(), default=75.0, help="s keep-alive idle (default 75)"
-    )
-    limits.add_argument(
-        "--shutdown-timeout",
-        type=BOUNDS["shutdown_timeout"].arg_type(),
-        default=5.0,
-        help="s open requests get on SIGTERM (default 5)",
-    )
+    _number(limits, "--max-connections", "open connections")
+    _number(limits, "--max-streams", "streams in flight")
+    _number(limits, "--header-timeout", "s to send headers")
+    _number(limits, "--body-timeout", "s to send a body")
+    _number(limits, "--write-timeout", "s a client may read nothing")
+    _number(limits, "--idle-timeout", "s keep-alive idle")
+    _number(limits, "--shutdown-timeout", "s open requests get on SIGTERM")
     serve.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)  # x-mockllm-test-raise
 
     check = sub.add_parser("check", help="validate fixture files without serving", description="Check fixtures.")

@@ -138,7 +138,7 @@ class Settings:
         problems: list[str] = []
         for name, bound in BOUNDS.items():
             value = getattr(self, name)
-            if value is None and _FIELD_DEFAULTS[name] is None:  # optional, and not given
+            if value is None and DEFAULTS[name] is None:  # optional, and not given
                 continue
             try:
                 checked = bound.coerce(value)
@@ -165,4 +165,5 @@ class Settings:
         return data
 
 
-_FIELD_DEFAULTS = {f.name: f.default for f in fields(Settings)}
+#: Each setting's default, the one place the command line's defaults come from too.
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings)}
