@@ -26,10 +26,10 @@ sys.path.insert(0, str(HERE))
 
 from run import NONSTREAM_BODY, STREAM_BODY  # noqa: E402
 
-from mockllm import tokens  # noqa: E402
-from mockllm.app import PIPELINE, make_app  # noqa: E402
 from mockllm.config import Settings  # noqa: E402
-from mockllm.pipeline import Pipeline  # noqa: E402
+from mockllm.core import tokens  # noqa: E402
+from mockllm.core.pipeline import Pipeline  # noqa: E402
+from mockllm.http.app import PIPELINE, make_app  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

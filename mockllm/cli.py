@@ -168,11 +168,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 async def serve(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM; print the one 'listening' line once the socket accepts connections."""
-    from . import structured, tokens
-    from .admin import admin_access
-    from .app import make_app
-    from .limits import GuardedRunner, ensure_descriptors
-    from .serving import listen, shown_host, stop_on_signal
+    from .core import structured, tokens
+    from .http.admin import admin_access
+    from .http.app import make_app
+    from .http.limits import GuardedRunner, ensure_descriptors
+    from .http.serving import listen, shown_host, stop_on_signal
 
     if warning := ensure_descriptors(settings.max_connections):
         print(f"mockllm: warning: {warning}", file=sys.stderr, flush=True)
@@ -207,8 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command == "check":
-        from .faults import ERROR_PRESETS, FAULT_KINDS
-        from .fixtures import check_files
+        from .core.faults import ERROR_PRESETS, FAULT_KINDS
+        from .core.fixtures import check_files
 
         report = check_files(args.paths, known_presets=ERROR_PRESETS, known_faults=FAULT_KINDS)
         for problem in report.problems:
@@ -235,11 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not os.access(path, os.R_OK):
             print(f"mockllm: error: cannot read fixtures at {path}", file=sys.stderr)
             return 2
-    from .fixtures import FixtureError
+    from .core.fixtures import FixtureError
     from .profiles import PROFILES
 
     if settings.chaos:
-        from .chaos import Chaos
+        from .core.chaos import Chaos
 
         try:
             chaos = Chaos.parse(settings.chaos)

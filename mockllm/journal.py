@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import ModelInfo
+from .core.catalog import ModelInfo
 
 _DATA_URL = re.compile(r"^(data:[^;,]{0,64}(?:;[^,]{0,64})?,)(.{0,32}).*$", re.S)
 

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from . import tokens
-from .catalog import BUILTIN_MODELS, Catalog, ModelInfo
-from .errors import ApiError
-from .ids import RequestIds
-from .reply import Reply
-from .request import ChatRequest
-from .validate import OPENAI, Dialect, ParamRule
+from .apis.chat.validate import OPENAI, Dialect, ParamRule
+from .core import tokens
+from .core.catalog import BUILTIN_MODELS, Catalog, ModelInfo
+from .core.conversation import ChatRequest
+from .core.errors import ApiError
+from .core.ids import RequestIds
+from .core.reply import Reply
 
 __all__ = [
     "MYTOKENGATE",
@@ -200,7 +200,7 @@ def thinking_budget(request: ChatRequest, model: ModelInfo, reply: Reply, ids: R
     budget = request.extras.get("thinking_budget")
     if budget is None or model.reasoning != "visible":
         return reply
-    from .shaping import safe_text  # shaping imports nothing from here; local import keeps start-up lean
+    from .core.shaping import safe_text  # shaping imports nothing from here; local import keeps start-up lean
 
     for choice in _choices(reply):
         if choice.reasoning_content:

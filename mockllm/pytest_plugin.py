@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .errors import did_you_mean
+from .core.errors import did_you_mean
 
 if TYPE_CHECKING:
     import openai
@@ -291,7 +291,7 @@ def _check_match(match: Mapping[str, Any]) -> None:
     """Fail at ``on(...)`` itself, not at the first ``.reply()``, when a condition is misspelt or wrong."""
     from pydantic import ValidationError
 
-    from .fixtures import MatchModel
+    from .core.fixtures import MatchModel
 
     known = set(MatchModel.model_fields)
     for key in match:
@@ -349,7 +349,7 @@ class Route:
         **overrides: Any,
     ) -> Route:
         """Answer ``times`` requests with an error: a preset name (``rate_limit``, ``overloaded``, ...; see
-        :data:`mockllm.faults.ERROR_PRESETS`) or a bare HTTP status, with overrides (``message``, ``type``,
+        :data:`mockllm.core.faults.ERROR_PRESETS`) or a bare HTTP status, with overrides (``message``, ``type``,
         ``code``, ``param``, ``status``, ``headers``). Retryable statuses get a 10 ms retry-after unless
         ``retry_after`` says otherwise (seconds; None keeps the preset's headers)."""
         spec: dict[str, Any] = {"status": error} if isinstance(error, int) else {"preset": error}
@@ -379,7 +379,7 @@ class Route:
         **reply_fields: Any,
     ) -> Route:
         """A transport fault (``disconnect``, ``reset``, ``stall``, ``malformed_chunk``, ...; see
-        :data:`mockllm.faults.FAULT_KINDS`) for ``times`` requests, optionally on a given answer
+        :data:`mockllm.core.faults.FAULT_KINDS`) for ``times`` requests, optionally on a given answer
         (``content="..."``; else the generator's)."""
         spec: dict[str, Any] = {"kind": kind}
         for key, value in (("after_chunks", after_chunks), ("seconds", seconds), ("error", error)):
@@ -426,7 +426,7 @@ class Route:
 def _retryable(spec: Mapping[str, Any]) -> bool:
     status = spec.get("status")
     if status is None:
-        from .faults import ERROR_PRESETS
+        from .core.faults import ERROR_PRESETS
 
         preset = ERROR_PRESETS.get(str(spec.get("preset")))
         status = preset.status if preset is not None else None
@@ -515,7 +515,7 @@ class MockLLM:
         return list(self._routes.values())
 
     def _install(self, route: Route) -> None:
-        from .admin import add_document
+        from .http.admin import add_document
 
         document = {"fixtures": [route.definition()]}
         app = self.server.app
@@ -527,7 +527,7 @@ class MockLLM:
         """Install a fixture document as it would be written in a file (a ``{models, fixtures}`` mapping,
         a list of fixtures, a single fixture mapping, or YAML text); returns the fixture names. Dropped at
         the end of the test."""
-        from .admin import _looks_like_one_fixture, add_document
+        from .http.admin import _looks_like_one_fixture, add_document
 
         if isinstance(document, str):
             import yaml
@@ -542,7 +542,7 @@ class MockLLM:
     def load(self, *paths: str | Path) -> list[str]:
         """Load fixture files or folders for this test (relative paths: the test file's folder first, then
         the current directory); returns the fixture names. ``models:`` sections apply for this test only."""
-        from .admin import load_files
+        from .http.admin import load_files
 
         resolved = [str(self._resolve(p)) for p in paths]
         app = self.server.app
@@ -557,7 +557,7 @@ class MockLLM:
 
     def reset(self) -> None:
         """What the plugin does between tests: runtime fixtures, counters, journal, usage, ids."""
-        from .admin import reset_state
+        from .http.admin import reset_state
 
         app = self.server.app
         self.server.call(lambda: reset_state(app))
@@ -584,8 +584,8 @@ class MockLLM:
         return requests[-1] if requests else None
 
     def _journal(self) -> list[dict[str, Any]]:
-        from .admin import wait_idle
-        from .app import PIPELINE
+        from .http.admin import wait_idle
+        from .http.app import PIPELINE
 
         app = self.server.app
 
@@ -770,7 +770,7 @@ class _ServerPool:
 
 
 def _start(settings: Settings) -> MockServer:
-    from . import structured, tokens
+    from .core import structured, tokens
     from .server import MockServer
 
     tokens.warm(also=(structured.warm,))  # load the tokenizers now, so the first request of a test is not the slow one

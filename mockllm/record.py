@@ -60,11 +60,11 @@ from urllib.parse import urlsplit
 import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from . import tokens
-from .catalog import BUILTIN_MODELS, ModelInfo
 from .config import BOUNDS, Bound
-from .matching import system_digest, tools_digest
-from .serving import listen, shown_host, stop_on_signal
+from .core import tokens
+from .core.catalog import BUILTIN_MODELS, ModelInfo
+from .core.matching import system_digest, tools_digest
+from .http.serving import listen, shown_host, stop_on_signal
 
 __all__ = ["Recorder", "add_record_parser", "main", "make_record_app", "run_record"]
 
@@ -98,7 +98,7 @@ _CATALOG: dict[str, ModelInfo] = {m.id: m for m in BUILTIN_MODELS}
 
 
 def _message_text(message: Any) -> str:
-    """A message's text as :class:`~mockllm.request.Message` joins it: text parts with newlines."""
+    """A message's text as :class:`~mockllm.core.conversation.Message` joins it: text parts with newlines."""
     if not isinstance(message, dict):
         return ""
     content = message.get("content")

@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import PIPELINE, make_app
 from .config import Settings
-from .limits import GuardedRunner
-from .pipeline import Pipeline
+from .core.pipeline import Pipeline
+from .http.app import PIPELINE, make_app
+from .http.limits import GuardedRunner
 
 
 class MockServer:

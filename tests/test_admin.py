@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockllm.admin import admin_access, is_loopback_host
 from mockllm.config import Settings
+from mockllm.http.admin import admin_access, is_loopback_host
 from mockllm.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,8 @@ import httpx
 import pytest
 import spec
 
-from mockllm import limits
 from mockllm.config import Settings
+from mockllm.http import limits
 from mockllm.server import MockServer
 
 

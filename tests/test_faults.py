@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from mockllm.config import Settings
+from mockllm.core.ratelimit import RateLimiter, go_duration
 from mockllm.journal import Entry
-from mockllm.ratelimit import RateLimiter, go_duration
 from mockllm.server import MockServer
 
 MODEL = "gpt-4o"

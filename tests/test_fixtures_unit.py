@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mockllm import matching as m
-from mockllm.catalog import ModelInfo, VisionPolicy
-from mockllm.fixtures import (
+from mockllm.core import matching as m
+from mockllm.core.catalog import ModelInfo, VisionPolicy
+from mockllm.core.conversation import ChatRequest, ImageInfo, Message, Part, ResponseFormat, ToolSpec
+from mockllm.core.fixtures import (
     CheckReport,
     Fixture,
     FixtureError,
@@ -22,8 +23,7 @@ from mockllm.fixtures import (
     load_fixture_files,
     parse_fixture_document,
 )
-from mockllm.reply import ErrorSpec, FaultSpec, Pacing, ToolCallSpec
-from mockllm.request import ChatRequest, ImageInfo, Message, Part, ResponseFormat, ToolSpec
+from mockllm.core.reply import ErrorSpec, FaultSpec, Pacing, ToolCallSpec
 
 SHA_A = "ab" * 32
 SHA_B = "cd" * 32

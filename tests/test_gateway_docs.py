@@ -31,9 +31,10 @@ import openai
 import pytest
 import requests
 
-from mockllm import render, shaping
+from mockllm.apis.chat import render
 from mockllm.config import Settings
-from mockllm.pipeline import Pipeline
+from mockllm.core import shaping
+from mockllm.core.pipeline import Pipeline
 from mockllm.server import MockServer
 
 EXAMPLES = Path(__file__).resolve().parent / "gateway_examples"

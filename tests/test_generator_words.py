@@ -9,7 +9,7 @@ from pathlib import Path
 from faker.providers.lorem.en_US import Provider as EnglishLorem
 from faker.providers.lorem.zh_CN import Provider as ChineseLorem
 
-from mockllm import generate
+from mockllm.core import generate
 
 
 def test_word_lists_equal_fakers_own() -> None:
@@ -21,9 +21,9 @@ def test_starting_the_app_imports_neither_faker_nor_pillow() -> None:
     """Cold start: Faker, Pillow and the schema generator load on first use (or in the warm-up thread)."""
     bundled = str(Path(__file__).resolve().parents[1] / "fixtures")
     code = (
-        "import sys; from mockllm.app import make_app; from mockllm.config import Settings; "
+        "import sys; from mockllm.http.app import make_app; from mockllm.config import Settings; "
         f"make_app(Settings(fixtures=({bundled!r},))); "
-        "print(sorted(m for m in ('faker', 'PIL', 'mockllm.structured') if m in sys.modules))"
+        "print(sorted(m for m in ('faker', 'PIL', 'mockllm.core.structured') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"

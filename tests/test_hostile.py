@@ -18,10 +18,10 @@ import httpx
 import pytest
 import spec
 
-from mockllm import limits
-from mockllm.app import STREAMS
 from mockllm.config import Settings
-from mockllm.limits import WRITE_BUFFER_HIGH
+from mockllm.http import limits
+from mockllm.http.app import STREAMS
+from mockllm.http.limits import WRITE_BUFFER_HIGH
 from mockllm.server import MockServer
 
 HEADER_TIMEOUT = 0.5

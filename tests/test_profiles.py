@@ -18,11 +18,12 @@ import openai
 import pytest
 import requests
 
-from mockllm import render, shaping, tokens
-from mockllm.catalog import BUILTIN_MODELS
+from mockllm.apis.chat import render
 from mockllm.config import Settings
-from mockllm.errors import ApiError
-from mockllm.pipeline import Pipeline
+from mockllm.core import shaping, tokens
+from mockllm.core.catalog import BUILTIN_MODELS
+from mockllm.core.errors import ApiError
+from mockllm.core.pipeline import Pipeline
 from mockllm.profiles import PROFILES, cite, get_profile
 from mockllm.server import MockServer
 
@@ -453,7 +454,7 @@ def test_tokensmind_developer_role_and_seed(servers: dict[str, MockServer]) -> N
 
 def test_fixture_content_on_search_models_is_sent_as_written() -> None:
     """Citations are generated only for generated answers; a fixture's text and annotations are its own."""
-    from mockllm.fixtures import parse_fixture_document
+    from mockllm.core.fixtures import parse_fixture_document
 
     loaded = parse_fixture_document(
         {"fixtures": [{"match": {"user": "fixed"}, "reply": {"content": "Fixed answer."}}]}, "inline"

@@ -28,13 +28,13 @@ import yaml
 from aiohttp import web
 
 import mockllm
-from mockllm.catalog import Catalog
+from mockllm.apis.chat.validate import validate_chat_request
 from mockllm.config import Settings
-from mockllm.fixtures import MatchModel, check_files
-from mockllm.matching import RequestView
+from mockllm.core.catalog import Catalog
+from mockllm.core.fixtures import MatchModel, check_files
+from mockllm.core.matching import RequestView
 from mockllm.record import make_record_app, match_for
 from mockllm.server import MockServer
-from mockllm.validate import validate_chat_request
 
 ROOT = Path(mockllm.__file__).resolve().parents[1]  # the checkout whose package this test imported
 SECRET = "sk-recording-secret-0123456789"

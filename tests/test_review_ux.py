@@ -94,8 +94,8 @@ def test_pacing_flags_are_checked_like_fixture_pacing(flag: list[str]) -> None:
 
 
 def test_typos_in_chaos_kinds_and_fault_headers_get_a_suggestion() -> None:
-    from mockllm.errors import ApiError
-    from mockllm.pipeline import fault_from_header
+    from mockllm.core.errors import ApiError
+    from mockllm.core.pipeline import fault_from_header
 
     done = subprocess.run(
         [sys.executable, "-m", "mockllm", "serve", "--chaos", "rate=0.1,kinds=rate_limitt"],

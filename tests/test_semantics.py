@@ -3,7 +3,7 @@
 Covered: stop sequences, max_tokens / max_completion_tokens (incl. reasoning budgets), json_object,
 json_schema (+ ``chat.completions.parse`` with 20 pydantic models), tools and tool_choice, n / seed /
 logprobs. Every expectation is computed independently of the server: token counts come from the real
-o200k_base tokenizer (``mockllm.tokens.encode`` is a plain ``tiktoken.Encoding``), truncated text from
+o200k_base tokenizer (``mockllm.core.tokens.encode`` is a plain ``tiktoken.Encoding``), truncated text from
 decoding the token bytes ourselves, and generated JSON is checked with ``jsonschema``.
 
 Every 200 body is validated against ``CreateChatCompletionResponse`` and every chunk against
@@ -29,8 +29,8 @@ import spec
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, Field
 
-from mockllm import tokens
 from mockllm.config import Settings
+from mockllm.core import tokens
 from mockllm.server import MockServer
 
 ENC = "o200k_base"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mockllm.config import Settings
-from mockllm.pipeline import Pipeline
+from mockllm.core.pipeline import Pipeline
 
 TOOL = {
     "type": "function",

@@ -28,10 +28,10 @@ import spec
 import yaml
 from openai.lib.streaming.chat import ChatCompletionStreamState
 
-from mockllm import tokens
-from mockllm.app import STATS
 from mockllm.config import Settings
-from mockllm.pacing import PacingSettings, schedule
+from mockllm.core import tokens
+from mockllm.core.pacing import PacingSettings, schedule
+from mockllm.http.app import STATS
 from mockllm.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Unit tests for mockllm.structured: schema-valid generation, json_object answers, strict-schema rules.
+"""Unit tests for mockllm.core.structured: schema-valid generation, json_object answers, strict-schema rules.
 
 Every generated instance is checked with ``jsonschema`` (Draft 2020-12, with format checking) and, for
 pydantic-derived schemas, parsed back with the model — the two things a client does with the answer.
@@ -20,8 +20,8 @@ import pytest
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, Field
 
-from mockllm.errors import ApiError
-from mockllm.structured import (
+from mockllm.core.errors import ApiError
+from mockllm.core.structured import (
     check_strict_schema,
     instance_for_schema,
     json_object_for_prompt,

@@ -1,4 +1,4 @@
-"""Unit tests for ``mockllm.validate``: one row per rule, exact OpenAI bodies, plus valid shapes.
+"""Unit tests for ``mockllm.apis.chat.validate``: one row per rule, exact OpenAI bodies, plus valid shapes.
 
 Expected messages are written out literally (never rebuilt with ``ApiError`` templates) so a wording
 change in either place shows up here.
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from mockllm.catalog import Catalog
-from mockllm.errors import ApiError
-from mockllm.request import AudioInfo, ImageInfo, ResponseFormat, ToolChoice, ToolSpec
-from mockllm.validate import KNOWN_PARAMS, OPENAI, Dialect, ParamRule, validate_chat_request
+from mockllm.apis.chat.validate import KNOWN_PARAMS, OPENAI, Dialect, ParamRule, validate_chat_request
+from mockllm.core.catalog import Catalog
+from mockllm.core.conversation import AudioInfo, ImageInfo, ResponseFormat, ToolChoice, ToolSpec
+from mockllm.core.errors import ApiError
 
 CATALOG = Catalog()
 DROP = object()

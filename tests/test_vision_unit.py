@@ -1,4 +1,4 @@
-"""Unit tests for mockllm.vision: image/audio part validation, measurement and token cost.
+"""Unit tests for mockllm.core.vision: image/audio part validation, measurement and token cost.
 
 Every image and audio file is generated in the test (Pillow, ``wave``, hand-written MPEG frames);
 nothing is fetched.
@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from mockllm import vision
-from mockllm.catalog import TILE_4O, VisionPolicy
-from mockllm.errors import ApiError
-from mockllm.request import AudioInfo, ImageInfo
-from mockllm.vision import (
+from mockllm.core import vision
+from mockllm.core.catalog import TILE_4O, VisionPolicy
+from mockllm.core.conversation import AudioInfo, ImageInfo
+from mockllm.core.errors import ApiError
+from mockllm.core.vision import (
     DEFAULT_URL_IMAGE_SIZE,
     MAX_IMAGE_BYTES,
     audio_tokens,

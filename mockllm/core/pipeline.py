@@ -15,24 +15,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..apis.chat.render import StreamPlan, completion_body, stream_plan
+from ..apis.chat.validate import validate_chat_request
+from ..config import Settings
+from ..journal import Entry, Journal, UsageLedger, shorten
+from ..profiles import Profile, get_profile
 from . import auth, shaping
 from .auth import mask_key
 from .catalog import Catalog, ModelInfo
 from .chaos import Chaos, suggest
-from .config import Settings
+from .conversation import ChatRequest
 from .errors import ApiError
 from .faults import ERROR_PRESETS, FAULT_KINDS, error_from_spec
 from .fetch import FetchFailure, FetchPolicy
 from .fixtures import FixtureTable
 from .generate import Generator, request_digest
 from .ids import IdFactory, RequestIds
-from .journal import Entry, Journal, UsageLedger, shorten
-from .profiles import Profile, get_profile
 from .ratelimit import RateLimiter
-from .render import StreamPlan, completion_body, stream_plan
 from .reply import ErrorSpec, FaultSpec, Reply
-from .request import ChatRequest
-from .validate import validate_chat_request
 
 __all__ = ["Outcome", "Pipeline"]
 

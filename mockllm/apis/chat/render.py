@@ -1,4 +1,4 @@
-"""Render a :class:`~mockllm.shaping.Completion` as one JSON body or as a plan of SSE events.
+"""Render a :class:`~mockllm.core.shaping.Completion` as one JSON body or as a plan of SSE events.
 
 Rendering is pure: it returns data (a dict, or a list of encoded events), and the aiohttp layer only
 writes it. Stream chunks are built from pre-serialised prefixes, because a 200-token answer is 200
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import tokens
-from .shaping import Choice, Completion
+from ...core import tokens
+from ...core.shaping import Choice, Completion
 
 __all__ = ["StreamPlan", "completion_body", "stream_plan"]
 

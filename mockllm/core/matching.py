@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Literal
 
-from .request import ChatRequest, ImageInfo
+from .conversation import ChatRequest, ImageInfo
 
 try:  # see guard 3 in the module docstring
     import regex as _regex_engine

@@ -31,9 +31,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from .catalog import Catalog, ModelInfo
-from .errors import ApiError, _echo, _render_value
-from .request import (
+from ...core.catalog import Catalog, ModelInfo
+from ...core.conversation import (
     AudioInfo,
     ChatRequest,
     ImageInfo,
@@ -44,6 +43,7 @@ from .request import (
     ToolChoice,
     ToolSpec,
 )
+from ...core.errors import ApiError, _echo, _render_value
 
 __all__ = [
     "KNOWN_PARAMS",

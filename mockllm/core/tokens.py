@@ -23,7 +23,7 @@ from pathlib import Path
 
 import tiktoken
 
-from .request import ChatRequest, Message, ToolSpec
+from .conversation import ChatRequest, Message, ToolSpec
 
 __all__ = ["count_prompt_tokens", "count_tools_tokens", "encode", "get_encoding", "warm"]
 

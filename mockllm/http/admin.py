@@ -2,7 +2,7 @@
 
 The admin API mirrors the fixture file format (WireMock's lesson): what a user can write in a YAML file
 they can POST here, validated by the very same pydantic models through
-:func:`~mockllm.fixtures.parse_fixture_document`, so the errors read the same wherever a fixture comes from.
+:func:`~mockllm.core.fixtures.parse_fixture_document`, so the errors read the same wherever a fixture comes from.
 The pytest plugin does not go through HTTP but calls the same helpers (:func:`add_document`,
 :func:`reset_state`, :func:`wait_idle`) on the server's loop, so both paths change state identically.
 
@@ -24,7 +24,7 @@ Routes (all JSON; errors are OpenAI-shaped ``{"error": {message, type, param, co
 ``GET    /_mockllm/config``                 ``Settings.public()`` (never keys or the admin token)
 ``GET    /_mockllm/models``                 the catalog with prices and every ``ModelInfo`` field
 ``GET    /_mockllm/stats``                  open connections and streams, refusals, timeouts, evictions
-``GET    /_mockllm/ui``                     the web inspector (``mockllm/static``; works offline)
+``GET    /_mockllm/ui``                     the web inspector (``mockllm/http/static``; works offline)
 =========================================  ==========================================================
 
 Access (see :func:`admin_access`): on a loopback bind the API is open to this machine; bound beyond
@@ -56,12 +56,11 @@ from urllib.parse import urlsplit
 import yaml
 from aiohttp import web
 
-from . import __version__
-from .app import PIPELINE, _error_response
-from .catalog import Catalog, ModelInfo
-from .errors import ApiError
-from .faults import ERROR_PRESETS, FAULT_KINDS
-from .fixtures import (
+from .. import __version__
+from ..core.catalog import Catalog, ModelInfo
+from ..core.errors import ApiError
+from ..core.faults import ERROR_PRESETS, FAULT_KINDS
+from ..core.fixtures import (
     Fixture,
     FixtureError,
     FixtureSet,
@@ -70,9 +69,10 @@ from .fixtures import (
     load_fixture_files,
     parse_fixture_document,
 )
-from .ids import IdFactory
-from .journal import Entry
-from .ratelimit import RateLimiter
+from ..core.ids import IdFactory
+from ..core.ratelimit import RateLimiter
+from ..journal import Entry
+from .app import PIPELINE, _error_response
 
 __all__ = [
     "ADMIN",

@@ -22,7 +22,7 @@ The connection-level parts live in :class:`GuardedHandler`, a subclass of aiohtt
 ``RequestHandler`` installed by :class:`GuardedRunner`. That leans on a few aiohttp internals
 (``Server._kwargs``/``_loop``, ``RequestHandler._request_count``/``_waiter``/``handle_error``), all
 present since aiohttp 3.9 and pinned by ``tests/test_hostile.py``; without the runner (someone embedding
-:func:`~mockllm.app.make_app` in their own ``AppRunner``) the request-level bounds still apply.
+:func:`~mockllm.http.app.make_app` in their own ``AppRunner``) the request-level bounds still apply.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
-from .config import Settings
-from .errors import ApiError
+from ..config import Settings
+from ..core.errors import ApiError
 
 if TYPE_CHECKING:
-    from .pipeline import Outcome
+    from ..core.pipeline import Outcome
 
 __all__ = [
     "GUARD",

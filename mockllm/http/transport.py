@@ -12,9 +12,9 @@ import json
 
 from aiohttp import web
 
-from .faults import error_from_spec
-from .pipeline import Outcome
-from .reply import FaultSpec
+from ..core.faults import error_from_spec
+from ..core.pipeline import Outcome
+from ..core.reply import FaultSpec
 
 DEFAULT_STALL_S = 30.0
 _STREAM_ERROR = {

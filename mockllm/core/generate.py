@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import ModelInfo
+from .conversation import ChatRequest, ToolSpec
 from .reply import Reply, ToolCallSpec
-from .request import ChatRequest, ToolSpec
 
 __all__ = ["Generator", "is_chinese", "request_digest"]
 

@@ -3,7 +3,7 @@
 A fixture says "when a request looks like *this*, answer *that*". The same pydantic models validate a
 YAML/JSON file, a document POSTed to the admin API and what the pytest plugin builds, so all three give
 the same errors. Validation happens once, at load time; what the table keeps is plain dataclasses and
-pre-compiled :mod:`mockllm.matching` conditions, so :meth:`FixtureTable.decide` (run on every request)
+pre-compiled :mod:`mockllm.core.matching` conditions, so :meth:`FixtureTable.decide` (run on every request)
 never touches pydantic, YAML or regex compilation.
 
 Format decisions the file format leaves open (documented here and in the README):
@@ -41,9 +41,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from . import matching as m
 from .catalog import BUILTIN_MODELS, ModelInfo
+from .conversation import ChatRequest
 from .errors import did_you_mean
 from .reply import ErrorSpec, FaultSpec, Pacing, Reply, ToolCallSpec
-from .request import ChatRequest
 
 __all__ = [
     "CheckReport",
@@ -251,7 +251,7 @@ class ReplyModel(_Strict):
 
 
 class MatchModel(_Strict):
-    """``match:``: every given condition must hold (see :mod:`mockllm.matching` for each one's semantics)."""
+    """``match:``: every given condition must hold (see :mod:`mockllm.core.matching` for each one's semantics)."""
 
     model: str | None = Field(None, min_length=1)
     user: str | None = Field(None, min_length=1)

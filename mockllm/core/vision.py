@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import urlsplit
 
 from .catalog import VisionPolicy
+from .conversation import AudioInfo, ImageInfo
 from .errors import ApiError
 from .fetch import FetchFailure
-from .request import AudioInfo, ImageInfo
 
 if TYPE_CHECKING:
     from PIL import Image

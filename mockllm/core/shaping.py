@@ -23,10 +23,10 @@ from typing import Any
 
 from . import tokens
 from .catalog import ModelInfo
+from .conversation import ChatRequest
 from .errors import ApiError
 from .ids import RequestIds
 from .reply import Reply, ToolCallSpec
-from .request import ChatRequest
 
 __all__ = ["Choice", "Completion", "ShapedToolCall", "check_context", "prompt_usage", "shape"]
 

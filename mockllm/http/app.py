@@ -1,6 +1,6 @@
 """The aiohttp application: routes, error middleware, and the writer that executes answers.
 
-Everything here is transport: reading a bounded body, calling :class:`~mockllm.pipeline.Pipeline`, and
+Everything here is transport: reading a bounded body, calling :class:`~mockllm.core.pipeline.Pipeline`, and
 writing what it decided (a JSON body, or an SSE plan with its pacing and faults). No request semantics
 live here, so streamed and non-streamed answers cannot drift apart.
 """
@@ -16,14 +16,14 @@ from typing import Any
 
 from aiohttp import ClientSession, TCPConnector, web
 
-from . import auth
-from .config import Settings
-from .errors import ApiError
-from .fixtures import FixtureTable
-from .ids import random_request_id
+from ..config import Settings
+from ..core import auth
+from ..core.errors import ApiError
+from ..core.fixtures import FixtureTable
+from ..core.ids import random_request_id
+from ..core.pacing import PacingSettings, iter_schedule
+from ..core.pipeline import Outcome, Pipeline, error_outcome
 from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
-from .pacing import PacingSettings, iter_schedule
-from .pipeline import Outcome, Pipeline, error_outcome
 
 log = logging.getLogger("mockllm")
 
@@ -133,7 +133,7 @@ async def _fetch_images(app: web.Application, pipeline: Pipeline, body: bytes) -
     The body is parsed once more here, only when fetching is on; a body that is not JSON is left to the
     pipeline, which rejects it with OpenAI's message.
     """
-    from .fetch import fetch_images, image_urls
+    from ..core.fetch import fetch_images, image_urls
 
     policy = pipeline.fetch_policy
     assert policy is not None
@@ -309,8 +309,8 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     if fixtures is None:
         fixtures = FixtureTable()
         if settings.fixtures:
-            from .faults import ERROR_PRESETS, FAULT_KINDS
-            from .fixtures import load_fixture_files
+            from ..core.faults import ERROR_PRESETS, FAULT_KINDS
+            from ..core.fixtures import load_fixture_files
 
             # With the vocabularies, a typo in a preset or fault name fails the start, not a request.
             loaded = load_fixture_files(list(settings.fixtures), known_presets=ERROR_PRESETS, known_faults=FAULT_KINDS)

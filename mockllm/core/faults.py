@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .catalog import ModelInfo
+from .conversation import ChatRequest
 from .errors import ApiError
 from .reply import ErrorSpec
-from .request import ChatRequest
 
 __all__ = ["ERROR_PRESETS", "FAULT_KINDS", "Preset", "error_from_spec"]
 

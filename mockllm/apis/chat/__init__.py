@@ -1,0 +1,1 @@
+"""OpenAI's Chat Completions API: ``POST /v1/chat/completions``."""
