@@ -31,7 +31,7 @@ from urllib.parse import quote
 from .apis.chat.validate import OPENAI, Dialect, ParamRule
 from .core import tokens
 from .core.catalog import BUILTIN_MODELS, Catalog, ModelInfo
-from .core.conversation import ChatRequest
+from .core.conversation import Conversation
 from .core.errors import ApiError
 from .core.ids import RequestIds
 from .core.reply import Reply
@@ -49,8 +49,8 @@ __all__ = [
     "thinking_budget",
 ]
 
-Rule = Callable[[ChatRequest, ModelInfo], None]
-Extension = Callable[[ChatRequest, ModelInfo, Reply, RequestIds], Reply]
+Rule = Callable[[Conversation, ModelInfo], None]
+Extension = Callable[[Conversation, ModelInfo, Reply, RequestIds], Reply]
 
 
 # ----- ids and headers ------------------------------------------------------------------------------
@@ -130,11 +130,11 @@ class Profile:
             chosen.append(replace(model, **changes) if changes else model)
         return Catalog(chosen)
 
-    def check(self, request: ChatRequest, model: ModelInfo) -> None:
+    def check(self, request: Conversation, model: ModelInfo) -> None:
         for rule in self.rules:
             rule(request, model)
 
-    def extend(self, request: ChatRequest, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
+    def extend(self, request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
         """Response extensions of the gateway (annotations, reasoning, ...), applied after decide."""
         for extension in self.extensions:
             reply = extension(request, model, reply, ids)
@@ -159,7 +159,7 @@ SEARCH_REFUSED_PARAMS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def refuse_search_sampling(request: ChatRequest, model: ModelInfo) -> None:
+def refuse_search_sampling(request: Conversation, model: ModelInfo) -> None:
     """OpenAI's own wording: every offending name, sorted, comma-joined; ``param`` and ``code`` null.
 
     Any non-null value counts (``temperature: 1`` too): the API refuses the argument, not the value.
@@ -172,7 +172,7 @@ def refuse_search_sampling(request: ChatRequest, model: ModelInfo) -> None:
         raise ApiError(400, f"Model incompatible request {noun} supplied: {', '.join(given)}")
 
 
-def require_verification(request: ChatRequest, model: ModelInfo) -> None:
+def require_verification(request: Conversation, model: ModelInfo) -> None:
     """SiliconFlow's error table: 403 "Insufficient permissions — the most common reason is that the model
     requires real-name authentication". Written in OpenAI's error shape so SDKs raise their 403 class
     (``PermissionDeniedError``) with a message that says what to do."""
@@ -190,7 +190,7 @@ def require_verification(request: ChatRequest, model: ModelInfo) -> None:
 # ----- extensions -----------------------------------------------------------------------------------
 
 
-def thinking_budget(request: ChatRequest, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
+def thinking_budget(request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
     """SiliconFlow's ``thinking_budget``: the most reasoning tokens a reasoning model may emit.
 
     The reasoning text is cut to that many tokens of the model's encoding (never inside a UTF-8
@@ -236,7 +236,7 @@ def _topic(text: str) -> list[str]:
     return words[:4]
 
 
-def citations_for(request: ChatRequest, count: int) -> list[tuple[str, str, str]]:
+def citations_for(request: Conversation, count: int) -> list[tuple[str, str, str]]:
     """``count`` (label, url, title) triples derived from the last user message alone, so the same question
     cites the same pages on every run. URLs carry ``?utm_source=openai`` as the real ones do."""
     words = _topic(request.last_user_text) or ["search", "results"]
@@ -285,7 +285,7 @@ def cite(content: str, sources: list[tuple[str, str, str]]) -> tuple[str, list[d
     return "".join(out), annotations
 
 
-def search_citations(request: ChatRequest, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
+def search_citations(request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
     """Search-preview models cite their sources: ``url_citation`` annotations over markdown links.
 
     Only generated answers are annotated; a fixture's content (and its ``annotations``, if any) is

@@ -11,7 +11,7 @@ import pytest
 
 from mockllm.core import matching as m
 from mockllm.core.catalog import ModelInfo, VisionPolicy
-from mockllm.core.conversation import ChatRequest, ImageInfo, Message, Part, ResponseFormat, ToolSpec
+from mockllm.core.conversation import Conversation, ImageInfo, Message, Part, ResponseFormat, ToolSpec
 from mockllm.core.fixtures import (
     CheckReport,
     Fixture,
@@ -41,7 +41,7 @@ def req(
     system: str | None = None,
     images: tuple[Part, ...] = (),
     **kw,
-) -> ChatRequest:
+) -> Conversation:
     messages = []
     if system is not None:
         messages.append(Message(role="system", text=system, content=system))
@@ -49,7 +49,7 @@ def req(
         messages.append(Message(role="user", text=user, content=[Part(type="text", text=user), *images]))
     else:
         messages.append(Message(role="user", text=user, content=user))
-    return ChatRequest(model=model, messages=messages, **kw)
+    return Conversation(model=model, messages=messages, **kw)
 
 
 def doc(*fixtures: dict, models: list | None = None) -> dict:
@@ -120,7 +120,7 @@ def write(path: Path, text: str) -> Path:
         (m.Session("abc"), req(session="abc"), req(), "no x-mockllm-session"),
     ],
 )
-def test_each_condition(condition: m.Condition, yes: ChatRequest, no: ChatRequest, failure: str):
+def test_each_condition(condition: m.Condition, yes: Conversation, no: Conversation, failure: str):
     assert condition.matches(yes)
     assert not condition.matches(no)
     assert failure in condition.describe_failure(no)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import inspect
 import io
 import json
 import os
@@ -31,10 +30,7 @@ import openai
 import pytest
 import requests
 
-from mockllm.apis.chat import render
 from mockllm.config import Settings
-from mockllm.core import shaping
-from mockllm.core.pipeline import Pipeline
 from mockllm.server import MockServer
 
 EXAMPLES = Path(__file__).resolve().parent / "gateway_examples"
@@ -50,12 +46,6 @@ UUID_UPPER = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}
 
 #: The profile hooks (ids, stream delta defaults, annotations on the finish chunk) live in shaping, render
 #: and the pipeline; until those diffs land the examples that depend on them are expected to fail.
-HOOKS = (
-    "completion_id" in inspect.signature(shaping.shape).parameters
-    and "delta_defaults" in inspect.signature(render.stream_plan).parameters
-    and "delta_defaults=" in inspect.getsource(Pipeline.handle)
-)
-needs_hooks = pytest.mark.xfail(not HOOKS, reason="needs the shaping/render/pipeline hooks of issue #10")
 
 
 def summarize(result: Any) -> dict[str, Any]:
@@ -360,7 +350,6 @@ def test_vision_message_formats(servers: dict[str, MockServer], name: str, model
 # ----- SiliconFlow -----------------------------------------------------------------------------------
 
 
-@needs_hooks
 @pytest.mark.parametrize("name", ["siliconflow_dialogue.py", "siliconflow_image.py"])
 def test_siliconflow_streaming_examples_run(runs: dict[str, Run], name: str) -> None:
     """The examples read ``delta.reasoning_content`` on every chunk: it must be there, null when unused."""
@@ -368,7 +357,6 @@ def test_siliconflow_streaming_examples_run(runs: dict[str, Run], name: str) -> 
     assert len(run.printed.split()) >= 6, run.printed
 
 
-@needs_hooks
 def test_siliconflow_dialogue_prints_reasoning_then_answer(
     runs: dict[str, Run], servers: dict[str, MockServer]
 ) -> None:
@@ -490,7 +478,6 @@ def test_opensearch_request_example(servers: dict[str, MockServer]) -> None:
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
-@needs_hooks
 def test_opensearch_ids_are_bare_uppercase_uuids(servers: dict[str, MockServer]) -> None:
     """The response table's example id is ``2244F3A8-4201-4F37-BF86-42013B1026D6``."""
     completion = _client(servers["opensearch"]).chat.completions.create(

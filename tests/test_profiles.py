@@ -7,7 +7,6 @@ profile, which must keep answering as OpenAI does.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Iterator
@@ -18,21 +17,12 @@ import openai
 import pytest
 import requests
 
-from mockllm.apis.chat import render
 from mockllm.config import Settings
-from mockllm.core import shaping, tokens
+from mockllm.core import tokens
 from mockllm.core.catalog import BUILTIN_MODELS
 from mockllm.core.errors import ApiError
-from mockllm.core.pipeline import Pipeline
 from mockllm.profiles import PROFILES, cite, get_profile
 from mockllm.server import MockServer
-
-HOOKS = (
-    "completion_id" in inspect.signature(shaping.shape).parameters
-    and "delta_defaults" in inspect.signature(render.stream_plan).parameters
-    and "delta_defaults=" in inspect.getsource(Pipeline.handle)
-)
-needs_hooks = pytest.mark.xfail(not HOOKS, reason="needs the shaping/render/pipeline hooks of issue #10")
 
 USER = [{"role": "user", "content": "Why is the sky blue?"}]
 LONG_REASONING = " ".join(f"Step {i}: consider the scattering of light by molecules." for i in range(60))
@@ -214,7 +204,6 @@ def test_siliconflow_streams_reasoning_content(servers: dict[str, MockServer]) -
     assert (reasoning, content) == (full.model_extra["reasoning_content"], full.content)
 
 
-@needs_hooks
 def test_siliconflow_every_delta_carries_reasoning_content(servers: dict[str, MockServer]) -> None:
     """The guide's loop reads ``delta.reasoning_content`` on every chunk, for DeepSeek-V3 too."""
     events = raw_stream(servers["siliconflow"], {"model": "deepseek-ai/DeepSeek-V3", "messages": USER})
@@ -273,7 +262,6 @@ def test_siliconflow_answer_shape_and_trace_header(servers: dict[str, MockServer
     assert "x-siliconcloud-trace-id" not in plain.headers
 
 
-@needs_hooks
 def test_siliconflow_ids_are_bare_hex(servers: dict[str, MockServer]) -> None:
     answer = client(servers, "siliconflow").chat.completions.create(model="deepseek-ai/DeepSeek-V3", messages=USER)
     assert re.fullmatch(r"[0-9a-f]{32}", answer.id), answer.id
@@ -384,7 +372,6 @@ def test_search_answer_envelope(servers: dict[str, MockServer]) -> None:
     assert body["model"] == "gpt-4o-mini-search-preview-2025-03-11"
 
 
-@needs_hooks
 @pytest.mark.parametrize("profile", ["tokensmind", "openai"])
 def test_search_answer_ids_are_uuids(servers: dict[str, MockServer], profile: str) -> None:
     answer = client(servers, profile).chat.completions.create(model="gpt-4o-search-preview", messages=USER)
@@ -393,7 +380,6 @@ def test_search_answer_ids_are_uuids(servers: dict[str, MockServer], profile: st
     assert re.fullmatch(r"chatcmpl-[A-Za-z0-9]{29}", plain.id)
 
 
-@needs_hooks
 def test_streamed_search_answer_sends_annotations_on_the_finish_chunk(servers: dict[str, MockServer]) -> None:
     body = {"model": "gpt-4o-search-preview", "messages": USER, "web_search_options": {}}
     events = raw_stream(servers["tokensmind"], body)
@@ -404,7 +390,6 @@ def test_streamed_search_answer_sends_annotations_on_the_finish_chunk(servers: d
     assert all(e["id"] == full.id or UUID4.search(e["id"]) for e in events)
 
 
-@needs_hooks
 def test_annotations_cut_with_the_content_are_dropped(servers: dict[str, MockServer]) -> None:
     answer = client(servers, "tokensmind").chat.completions.create(
         model="gpt-4o-search-preview", messages=USER, max_tokens=3

@@ -1,8 +1,15 @@
-"""The validated chat request: what the pipeline reasons about after the wire JSON passed validation.
+"""The neutral conversation: what the engine reasons about once an API's wire JSON passed validation.
 
-Plain slotted dataclasses rather than pydantic models: validation (``validate.py``) has already checked
-every field with OpenAI's exact wording, so building these costs nothing on the hot path. The original
-body stays available as ``raw`` for the journal and for fixtures that match on arbitrary fields.
+Every API package (``mockllm.apis.chat``, ``.responses``, ...) parses its own format into these same
+objects: messages with text, images, audio, tool calls and tool results; tools and the tool choice; the
+output constraints (max tokens, stop, response format, n, reasoning); model, stream, session and headers.
+Fixture conditions (``user``, ``system``, ``tool``, ``has_image``, ...) are questions about a
+:class:`Conversation`, so they hold on every API. A tool result is always a ``tool`` message carrying the
+``tool_call_id`` of an assistant message's ``tool_calls`` entry (chat-shaped), whatever the API calls it.
+
+Plain slotted dataclasses rather than pydantic models: validation has already checked every field with
+the API's exact wording, so building these costs nothing on the hot path. The original body stays
+available as ``raw`` for the journal and for fixtures that match on arbitrary fields.
 """
 
 from __future__ import annotations
@@ -90,8 +97,10 @@ class ResponseFormat:
 
 
 @dataclass(slots=True)
-class ChatRequest:
-    """A request that passed validation. Defaults are OpenAI's documented defaults."""
+class Conversation:
+    """A request that passed validation. Defaults are OpenAI's chat defaults; ``api`` names the wire API
+    it arrived on (``chat``, ``responses``, ``messages``), for the ``api:`` fixture condition and the
+    journal."""
 
     model: str
     messages: list[Message]
@@ -123,6 +132,7 @@ class ChatRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     api_key: str | None = None
     session: str | None = None  # x-mockllm-session
+    api: str = "chat"
 
     @property
     def last_user_text(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .catalog import ModelInfo
-from .conversation import ChatRequest
+from .conversation import Conversation
 from .errors import ApiError
 from .reply import ErrorSpec
 
@@ -101,7 +101,7 @@ FAULT_KINDS: frozenset[str] = frozenset(
 )
 
 
-def error_from_spec(spec: ErrorSpec, request: ChatRequest, model: ModelInfo, request_id: str = "") -> ApiError:
+def error_from_spec(spec: ErrorSpec, request: Conversation, model: ModelInfo, request_id: str = "") -> ApiError:
     """Build the ApiError a preset (with overrides) describes."""
     preset = ERROR_PRESETS.get(spec.preset or "server_error", ERROR_PRESETS["server_error"])
     values = {

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from . import matching as m
 from .catalog import BUILTIN_MODELS, ModelInfo
-from .conversation import ChatRequest
+from .conversation import Conversation
 from .errors import did_you_mean
 from .reply import ErrorSpec, FaultSpec, Pacing, Reply, ToolCallSpec
 
@@ -437,7 +437,7 @@ class ReplyTemplate:
     content_is_json: bool = False  # content was written as a mapping/list, so it is JSON by construction
     path: str = "reply"  # where it was written ("reply", "replies[2]", "error"), for check warnings
 
-    def build(self, request: ChatRequest | m.RequestView, source: str) -> Reply:
+    def build(self, request: Conversation | m.RequestView, source: str) -> Reply:
         if self.echo:
             content = request.user_text if isinstance(request, m.RequestView) else request.last_user_text
         else:
@@ -648,7 +648,7 @@ class FixtureTable:
 
     # ----- the hot path ----------------------------------------------------------------------------
 
-    def decide(self, request: ChatRequest) -> Match | None:
+    def decide(self, request: Conversation) -> Match | None:
         """The reply of the first fixture (priority, then load order) whose conditions all hold."""
         view = m.RequestView(request)
         for fx in self._ordered:
@@ -674,14 +674,14 @@ class FixtureTable:
 
     # ----- inspection ------------------------------------------------------------------------------
 
-    def explain(self, request: ChatRequest, limit: int | None = None) -> builtins.list[NearMiss]:
+    def explain(self, request: Conversation, limit: int | None = None) -> builtins.list[NearMiss]:
         """Why each fixture did not match, nearest first (fewest failed conditions, then decision order).
 
         Only called when a request matched nothing or the journal asks, so it may do the full work.
         """
         return _explain(self._ordered, request, limit)
 
-    def explainer(self, request: ChatRequest, limit: int | None = None) -> Callable[[], builtins.list[NearMiss]]:
+    def explainer(self, request: Conversation, limit: int | None = None) -> Callable[[], builtins.list[NearMiss]]:
         """:meth:`explain`, deferred: bound to the fixtures in force now, computed when called."""
         ordered = self._ordered
         return lambda: _explain(ordered, request, limit)
@@ -704,7 +704,7 @@ class FixtureTable:
         return builtins.list(self._ordered)
 
 
-def _explain(ordered: tuple[Fixture, ...], request: ChatRequest, limit: int | None) -> list[NearMiss]:
+def _explain(ordered: tuple[Fixture, ...], request: Conversation, limit: int | None) -> list[NearMiss]:
     view = m.RequestView(request)
     misses = []
     for position, fx in enumerate(ordered):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import ModelInfo
-from .conversation import ChatRequest, ToolSpec
+from .conversation import Conversation, ToolSpec
 from .reply import Reply, ToolCallSpec
 
 __all__ = ["Generator", "is_chinese", "request_digest"]
@@ -60,7 +60,7 @@ _ENDINGS = (".", ".", ".", ".", "?", "!")
 _EFFORT_SCALE = {"none": 0.0, "minimal": 0.25, "low": 0.5, "medium": 1.0, "high": 2.0, "xhigh": 3.0, "max": 4.0}
 
 
-def request_digest(request: ChatRequest, server_seed: int) -> bytes:
+def request_digest(request: Conversation, server_seed: int) -> bytes:
     """A stable digest of what makes a request distinct, mixed with the server seed.
 
     ``json.dumps(sort_keys=True)`` makes it independent of key order in the client's JSON, so two SDKs
@@ -126,7 +126,7 @@ def _words(text: str) -> set[str]:
     return {w for w in cleaned.split() if len(w) > 2}
 
 
-def tool_to_call(request: ChatRequest) -> list[ToolSpec]:
+def tool_to_call(request: Conversation) -> list[ToolSpec]:
     """Which tools the generator calls, by a rule users can predict (documented in the README).
 
     - ``none`` (or no tools): no call.
@@ -188,7 +188,7 @@ class Generator:
         self.memo_size = memo_size
         self._memo: OrderedDict[tuple[Any, ...], Reply] = OrderedDict()
 
-    def reply(self, request: ChatRequest, model: ModelInfo, digest: bytes | None = None) -> Reply:
+    def reply(self, request: Conversation, model: ModelInfo, digest: bytes | None = None) -> Reply:
         """The answer for ``request``; ``digest`` (from :func:`request_digest`) saves hashing twice."""
         if digest is None:
             digest = request_digest(request, self.server_seed)
@@ -215,7 +215,7 @@ class Generator:
                 memo.popitem(last=False)
         return copy_reply(cached)
 
-    def _choice(self, request: ChatRequest, model: ModelInfo, rng: random.Random) -> Reply:
+    def _choice(self, request: Conversation, model: ModelInfo, rng: random.Random) -> Reply:
         chinese = is_chinese(request.last_user_text)
         reply = Reply(source="generator")
         calls = tool_to_call(request)
@@ -238,7 +238,7 @@ class Generator:
             reply.hidden_reasoning_tokens = int(rng.randint(64, 320) * scale)
         return reply
 
-    def _content(self, request: ChatRequest, rng: random.Random, chinese: bool) -> str:
+    def _content(self, request: Conversation, rng: random.Random, chinese: bool) -> str:
         fmt = request.response_format
         if fmt.type == "json_schema" and fmt.schema is not None:
             from .structured import instance_for_schema

@@ -11,7 +11,7 @@ a superset of an earlier one's (it can never win) with plain set inclusion.
 Speed: ``matches`` runs for every fixture on every request, so the expensive views of a request (last
 user text, its case-folded form, the image list, the offered tool names) are computed once per request
 by :class:`RequestView` and shared by all conditions. Pass a ``RequestView`` when testing many conditions
-against one request; a bare ``ChatRequest`` is wrapped on the fly.
+against one request; a bare ``Conversation`` is wrapped on the fly.
 
 Regex safety (``user_regex``): Python's ``re`` backtracks, so a pattern like ``(a+)+$`` can take
 exponential time on a crafted message and freeze the single event loop. Two cheap guards apply:
@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Literal
 
-from .conversation import ChatRequest, ImageInfo
+from .conversation import Conversation, ImageInfo
 
 try:  # see guard 3 in the module docstring
     import regex as _regex_engine
@@ -113,11 +113,11 @@ def _bool(value: bool) -> str:
 class RequestView:
     """One request plus lazily computed, cached derivations shared by all conditions.
 
-    ``ChatRequest.last_user_text`` and ``.images`` walk the messages on every access; with fifty fixtures
+    ``Conversation.last_user_text`` and ``.images`` walk the messages on every access; with fifty fixtures
     that would be fifty walks per request. The view does each walk at most once.
     """
 
-    def __init__(self, request: ChatRequest) -> None:
+    def __init__(self, request: Conversation) -> None:
         self.request = request
 
     @cached_property
@@ -170,7 +170,7 @@ class RequestView:
 
 
 def system_digest(text: str) -> str:
-    """sha256 (hex) of a text's UTF-8 bytes: the system/developer text as :attr:`ChatRequest.system_text`
+    """sha256 (hex) of a text's UTF-8 bytes: the system/developer text as :attr:`Conversation.system_text`
     joins it ("" if none), or the last user message's text (``user_sha256``)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -182,7 +182,7 @@ def tools_digest(tools: typing.Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def as_view(request: ChatRequest | RequestView) -> RequestView:
+def as_view(request: Conversation | RequestView) -> RequestView:
     """Accept either form, so callers testing one condition need not build a view themselves."""
     return request if isinstance(request, RequestView) else RequestView(request)
 
@@ -212,10 +212,10 @@ class Condition:
         """Why ``view`` fails this condition, in the fixture file's words."""
         raise NotImplementedError
 
-    def matches(self, request: ChatRequest | RequestView) -> bool:
+    def matches(self, request: Conversation | RequestView) -> bool:
         return self.test(as_view(request))
 
-    def describe_failure(self, request: ChatRequest | RequestView) -> str:
+    def describe_failure(self, request: Conversation | RequestView) -> str:
         return self.explain(as_view(request))
 
     def __and__(self, other: Condition) -> All:
@@ -251,7 +251,7 @@ class All(Condition):
                 return False
         return True
 
-    def failures(self, request: ChatRequest | RequestView) -> list[str]:
+    def failures(self, request: Conversation | RequestView) -> list[str]:
         """One explanation per failed child, in the order the fixture wrote them."""
         view = as_view(request)
         return [c.explain(view) for c in self.conditions if not c.test(view)]

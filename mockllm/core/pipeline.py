@@ -13,18 +13,15 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..apis.chat.render import StreamPlan, completion_body, stream_plan
-from ..apis.chat.validate import validate_chat_request
 from ..config import Settings
 from ..journal import Entry, Journal, UsageLedger, shorten
 from ..profiles import Profile, get_profile
-from . import auth, shaping
-from .auth import mask_key
+from . import shaping
+from .auth import check_key, mask_key
 from .catalog import Catalog, ModelInfo
 from .chaos import Chaos, suggest
-from .conversation import ChatRequest
 from .errors import ApiError
 from .faults import ERROR_PRESETS, FAULT_KINDS, error_from_spec
 from .fetch import FetchFailure, FetchPolicy
@@ -33,6 +30,11 @@ from .generate import Generator, request_digest
 from .ids import IdFactory, RequestIds
 from .ratelimit import RateLimiter
 from .reply import ErrorSpec, FaultSpec, Reply
+from .surface import EventPlan, Surface, json_error_outcome
+
+if TYPE_CHECKING:
+    from ..apis.chat.render import StreamPlan
+    from .conversation import Conversation
 
 __all__ = ["Outcome", "Pipeline"]
 
@@ -46,9 +48,9 @@ class Outcome:
     status: int
     headers: dict[str, str]
     body: bytes | None = None
-    plan: StreamPlan | None = None
+    plan: StreamPlan | EventPlan | None = None
     error: ApiError | None = None
-    request: ChatRequest | None = None
+    request: Conversation | None = None
     model: ModelInfo | None = None
     reply: Reply | None = None
     completion: shaping.Completion | None = None
@@ -56,17 +58,12 @@ class Outcome:
     raw: Any = None
     payload: dict[str, Any] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    surface: Surface | None = None  # the API that answered; None for answers outside any API (404 routes)
 
 
 def error_outcome(error: ApiError, request_id: str | None = None) -> Outcome:
-    # As captured from the API: validation errors say plain application/json, the 404 for an unknown
-    # model adds the charset (PROTOCOL.md §2).
-    charset = "; charset=utf-8" if error.code == "model_not_found" else ""
-    headers = {"content-type": "application/json" + charset}
-    headers.update(error.headers)
-    if request_id is not None:
-        headers["x-request-id"] = request_id
-    return Outcome(error.status, headers, body=json.dumps(error.body(), indent=4).encode(), error=error)
+    """An error in OpenAI's envelope, for answers outside any API (unknown routes, limits, models)."""
+    return json_error_outcome(error, request_id, error.body())
 
 
 class Pipeline:
@@ -92,15 +89,19 @@ class Pipeline:
         self.ledger = UsageLedger()
         self.clock = time.monotonic
         self._inspect_image: Any = None
-        self._inspect_audio: Any = None
-        self._check_strict: Any = None
+        self.inspect_audio: Any = None
+        self.check_strict: Any = None
         try:
             from .vision import inspect_audio_part, inspect_image_part
 
-            self._inspect_image, self._inspect_audio = inspect_image_part, inspect_audio_part
+            self._inspect_image, self.inspect_audio = inspect_image_part, inspect_audio_part
         except ImportError:  # pragma: no cover - vision is part of the package
             pass
-        self._check_strict = _check_strict_schema
+        self.check_strict = _check_strict_schema
+        from ..apis.chat.surface import ChatSurface
+
+        self.chat: Surface = ChatSurface(self.profile)
+        self.surfaces: dict[str, Surface] = {"chat": self.chat}
 
     def now(self) -> int:
         return self.settings.freeze_time if self.settings.freeze_time is not None else int(time.time())
@@ -108,39 +109,34 @@ class Pipeline:
     # ----- the one entry point ------------------------------------------------------------------
 
     def handle(
-        self, body: bytes, headers: Mapping[str, str], fetched: Mapping[str, bytes | FetchFailure] | None = None
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        fetched: Mapping[str, bytes | FetchFailure] | None = None,
+        surface: Surface | None = None,
     ) -> Outcome:
-        """Answer one request. ``fetched`` holds the images the HTTP layer downloaded (``--fetch-images``)."""
+        """Answer one request of ``surface``'s API (chat when None). ``fetched`` holds the images the HTTP
+        layer downloaded (``--fetch-images``)."""
         started = time.perf_counter()
+        if surface is None:
+            surface = self.chat
         inspect_image = self._inspect_image
         if fetched and inspect_image is not None:
             inspect_image = functools.partial(inspect_image, fetched=fetched)
         raw: Any = None
         size = len(body)
         try:
-            auth.check_key(auth.bearer_key(headers), self.settings.api_keys)
-            try:
-                raw = _loads(body)
-            except (ValueError, UnicodeDecodeError):
-                raise ApiError.bad_json() from None
-            request, model = validate_chat_request(
-                raw,
-                catalog=self.catalog,
-                dialect=self.profile.dialect,
-                headers=headers,
-                inspect_image=inspect_image,
-                inspect_audio=self._inspect_audio,
-                check_strict_schema=self._check_strict,
-            )
-            self.profile.check(request, model)
+            check_key(surface.api_key(headers), self.settings.api_keys)
+            raw = parse_json_body(body)
+            request, model = surface.parse(raw, headers, self, inspect_image)
             prompt = shaping.prompt_usage(request, model)
             shaping.check_context(request, model, prompt.total)
         except ApiError as error:
             # Every answer carries an x-request-id, rejected ones too (support asks for it). The request
             # was not understood, so its id comes from the raw bytes and the counter.
             ids = self.ids.for_request(hashlib.blake2b(body, digest_size=16).digest())
-            outcome = error_outcome(error, ids.request())
-            outcome.raw = raw
+            outcome = surface.error_outcome(error, ids.request())
+            outcome.raw, outcome.surface = raw, surface
             outcome.info["body_bytes"] = size
             return outcome
 
@@ -153,7 +149,7 @@ class Pipeline:
             wanted = prompt.total + (request.max_tokens or 0)
             limit_headers = self.limiter.admit(request.api_key, wanted, request.model, self.clock())
             reserved = wanted
-            reply = self.profile.extend(request, model, self.decide(request, model, ids), ids)
+            reply = surface.extend(request, model, self.decide(request, model, ids), ids)
             if reply.error is not None:
                 raise error_from_spec(reply.error, request, model, request_id)
             if reply.fault is not None and reply.fault.kind == "content_filter":
@@ -166,7 +162,7 @@ class Pipeline:
                 prompt,
                 self.now(),
                 chunk_tokens=self.settings.chunk_tokens,
-                completion_id=self.profile.completion_id(model, ids),
+                completion_id=surface.completion_id(model, ids),
             )
             self.limiter.debit(
                 request.api_key, completion.usage["completion_tokens"], self.clock(), reserved=request.max_tokens or 0
@@ -174,9 +170,9 @@ class Pipeline:
         except ApiError as error:
             if reserved:  # admitted, then answered with an error: an error costs no tokens
                 self.limiter.debit(request.api_key, 0, self.clock(), reserved=reserved)
-            outcome = error_outcome(error, request_id)
+            outcome = surface.error_outcome(error, request_id)
             outcome.request, outcome.model, outcome.ids, outcome.reply = request, model, ids, reply
-            outcome.raw = raw
+            outcome.raw, outcome.surface = raw, surface
             outcome.info["body_bytes"] = size
             return outcome
 
@@ -187,31 +183,28 @@ class Pipeline:
             "access-control-expose-headers": "X-Request-ID",
         }
         headers_out.update(limit_headers)
-        headers_out.update(self.profile.response_headers(ids))
+        headers_out.update(surface.response_headers(ids))
         outcome = Outcome(
-            200, headers_out, request=request, model=model, reply=reply, completion=completion, ids=ids, raw=raw
+            200,
+            headers_out,
+            request=request,
+            model=model,
+            reply=reply,
+            completion=completion,
+            ids=ids,
+            raw=raw,
+            surface=surface,
         )
         outcome.info["body_bytes"] = size
-        if request.stream:
-            headers_out["content-type"] = "text/event-stream; charset=utf-8"
-            outcome.plan = stream_plan(
-                completion,
-                include_usage=request.include_usage,
-                obfuscation=request.include_obfuscation and model.owned_by == "openai",
-                delta_defaults=self.profile.delta_defaults,
-                logprobs_key=model.reasoning != "openai",
-            )
+        surface.render(outcome, self)
+        if outcome.plan is not None:
             # The plan now carries the text; a paced stream may live for minutes, and a thousand of them
             # should not also keep every token list (usage, which the journal needs, stays).
             for choice in completion.choices:
                 choice.content_tokens = choice.reasoning_tokens = choice.refusal_tokens = []
-        else:
-            headers_out["content-type"] = "application/json"
-            outcome.payload = completion_body(completion)
-            outcome.body = json.dumps(outcome.payload, ensure_ascii=False).encode()
         return outcome
 
-    def decide(self, request: ChatRequest, model: ModelInfo, ids: RequestIds) -> Reply:
+    def decide(self, request: Conversation, model: ModelInfo, ids: RequestIds) -> Reply:
         """What to answer. Injected failures come first (the ``x-mockllm-fault`` header, then a chaos
         draw): an error replaces the answer; a transport fault is layered on the answer that would
         otherwise be sent (a matching fixture, else, unless --strict, the generator), so a stream cut at
@@ -238,7 +231,7 @@ class Pipeline:
             reply.fault, reply.source = injected.fault, injected.source
         return reply
 
-    def strict_miss(self, request: ChatRequest) -> ApiError:
+    def strict_miss(self, request: Conversation) -> ApiError:
         misses = self.fixtures.explain(request)[:3]
         if misses:
             detail = "; ".join(f"'{m.fixture.name}' failed {', '.join(m.failures)}" for m in misses)
@@ -316,6 +309,14 @@ class Pipeline:
 
     def models_body(self) -> dict[str, Any]:
         return {"object": "list", "data": [self.model_object(m) for m in self.catalog]}
+
+
+def parse_json_body(body: bytes) -> Any:
+    """The body as JSON, or the API's "could not parse" 400."""
+    try:
+        return _loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError.bad_json() from None
 
 
 def fault_from_header(value: str) -> Reply:

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import tokens
 from .catalog import ModelInfo
-from .conversation import ChatRequest
+from .conversation import Conversation
 from .errors import ApiError
 from .ids import RequestIds
 from .reply import Reply, ToolCallSpec
@@ -92,7 +92,7 @@ class PromptUsage:
     audio: int
 
 
-def prompt_usage(request: ChatRequest, model: ModelInfo) -> PromptUsage:
+def prompt_usage(request: Conversation, model: ModelInfo) -> PromptUsage:
     """Prompt tokens: the cookbook formula over text plus each image's and audio clip's cost."""
     from .vision import audio_tokens, image_tokens  # local: vision pulls in Pillow only when needed
 
@@ -102,7 +102,7 @@ def prompt_usage(request: ChatRequest, model: ModelInfo) -> PromptUsage:
     return PromptUsage(text + image + audio, text, image, audio)
 
 
-def check_context(request: ChatRequest, model: ModelInfo, prompt_tokens: int) -> None:
+def check_context(request: Conversation, model: ModelInfo, prompt_tokens: int) -> None:
     """OpenAI's context-length error, in the exact wording LiteLLM recognises."""
     window = model.context_window
     if request.max_tokens is not None:
@@ -182,7 +182,7 @@ def _shape_text(text: str, budget: _Budget, stops: tuple[str, ...], encoding: st
 
 
 def _shape_choice(
-    index: int, reply: Reply, request: ChatRequest, model: ModelInfo, ids: RequestIds, limit: int
+    index: int, reply: Reply, request: Conversation, model: ModelInfo, ids: RequestIds, limit: int
 ) -> Choice:
     encoding = model.encoding
     budget = _Budget(limit)
@@ -318,7 +318,7 @@ _TIER = {
 
 
 def shape(
-    request: ChatRequest,
+    request: Conversation,
     model: ModelInfo,
     reply: Reply,
     ids: RequestIds,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import tiktoken
 
-from .conversation import ChatRequest, Message, ToolSpec
+from .conversation import Conversation, Message, ToolSpec
 
 __all__ = ["count_prompt_tokens", "count_tools_tokens", "encode", "get_encoding", "warm"]
 
@@ -216,7 +216,7 @@ def count_tools_tokens(tools: Sequence[ToolSpec], encoding: str) -> int:
     return total + func_end
 
 
-def count_text_prompt_tokens(request: ChatRequest, encoding: str) -> int:
+def count_text_prompt_tokens(request: Conversation, encoding: str) -> int:
     """Prompt tokens for the text of a request: messages, reply priming and tool definitions."""
     total = REPLY_PRIMING
     for message in request.messages:
@@ -224,7 +224,7 @@ def count_text_prompt_tokens(request: ChatRequest, encoding: str) -> int:
     return total + count_tools_tokens(request.tools + request.functions, encoding)
 
 
-def count_prompt_tokens(request: ChatRequest, encoding: str) -> int:
+def count_prompt_tokens(request: Conversation, encoding: str) -> int:
     """Alias kept for readers looking for the obvious name; media tokens are added by the caller."""
     return count_text_prompt_tokens(request, encoding)
 

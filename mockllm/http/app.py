@@ -108,23 +108,31 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _error_response(error, request_id)
 
 
-async def chat_completions(request: web.Request) -> web.StreamResponse:
-    pipeline = request.app[PIPELINE]
-    started = time.perf_counter()
-    body = await request.read()
-    fetched = await _fetch_images(request.app, pipeline, body) if pipeline.fetch_policy is not None else None
-    outcome = pipeline.handle(body, request.headers, fetched)
-    fault = outcome.reply.fault if outcome.reply is not None and outcome.status == 200 else None
-    try:
-        if fault is not None:
-            from .transport import execute_fault
+def api_route(name: str) -> Handler:
+    """The handler of one API's create route (``chat``: ``POST /v1/chat/completions``, ...): read the
+    bounded body, let the pipeline answer it through that API's surface, execute the answer."""
 
-            return await execute_fault(request, outcome, fault)
-        if outcome.plan is None:
-            return _json_response(outcome)
-        return await write_stream(request, outcome)
-    finally:
-        pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
+    async def answer(request: web.Request) -> web.StreamResponse:
+        pipeline = request.app[PIPELINE]
+        surface = pipeline.surfaces[name]
+        started = time.perf_counter()
+        body = await request.read()
+        fetched = await _fetch_images(request.app, pipeline, body) if pipeline.fetch_policy is not None else None
+        outcome = pipeline.handle(body, request.headers, fetched, surface)
+        fault = outcome.reply.fault if outcome.reply is not None and outcome.status == 200 else None
+        try:
+            if fault is not None:
+                from .transport import execute_fault
+
+                return await execute_fault(request, outcome, fault)
+            if outcome.plan is None:
+                return _json_response(outcome)
+            return await write_stream(request, outcome)
+        finally:
+            pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
+
+    answer.__name__ = f"{name}_create"
+    return answer
 
 
 async def _fetch_images(app: web.Application, pipeline: Pipeline, body: bytes) -> dict[str, Any] | None:
@@ -296,10 +304,10 @@ def _test_hooks(pipeline: Pipeline) -> None:
     check that an internal failure is contained. Off by default and absent from ``serve --help``."""
     handle = pipeline.handle
 
-    def raising(body: bytes, headers: Any, fetched: Any = None) -> Outcome:
+    def raising(body: bytes, headers: Any, fetched: Any = None, surface: Any = None) -> Outcome:
         if headers.get("x-mockllm-test-raise"):
             raise RuntimeError("x-mockllm-test-raise: an internal failure on demand")
-        return handle(body, headers, fetched)
+        return handle(body, headers, fetched, surface)
 
     pipeline.handle = raising  # type: ignore[method-assign]
 
@@ -333,7 +341,7 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app[STREAMS] = set()
     app[CLOSING] = asyncio.Event()
     app[STATS] = {}
-    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/chat/completions", api_route("chat"))
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_get("/health", health)

@@ -1,4 +1,4 @@
-"""Request validation: wire JSON in, a typed :class:`ChatRequest` (or OpenAI's exact 400/404) out.
+"""Request validation: wire JSON in, a typed :class:`Conversation` (or OpenAI's exact 400/404) out.
 
 Why hand-written checks rather than pydantic or jsonschema: this runs on every request of a server
 that must sustain thousands of requests per second on one core, and OpenAI's errors name the *first*
@@ -34,7 +34,7 @@ from typing import Any, Literal, cast
 from ...core.catalog import Catalog, ModelInfo
 from ...core.conversation import (
     AudioInfo,
-    ChatRequest,
+    Conversation,
     ImageInfo,
     Message,
     Part,
@@ -925,7 +925,7 @@ def validate_chat_request(
     inspect_image: InspectImage | None = None,
     inspect_audio: InspectAudio | None = None,
     check_strict_schema: StrictSchemaCheck | None = None,
-) -> tuple[ChatRequest, ModelInfo]:
+) -> tuple[Conversation, ModelInfo]:
     """Check a parsed ``/v1/chat/completions`` body the way OpenAI does; return the request and model.
 
     Raises :class:`ApiError` with OpenAI's status and body on the first problem (order: module doc).
@@ -1122,7 +1122,7 @@ def validate_chat_request(
     if authorization and authorization[:7].lower() == "bearer ":
         api_key = authorization[7:].strip() or None
 
-    request = ChatRequest(
+    request = Conversation(
         model=model_id,
         messages=messages,
         raw=body,

@@ -1,0 +1,151 @@
+"""The Chat Completions API as a :class:`~mockllm.core.surface.Surface`: ``POST /v1/chat/completions``.
+
+Validation is ``validate.py`` (with the gateway profile's dialect and rules), rendering is
+``render.py`` (``chat.completion`` objects and ``chat.completion.chunk`` streams), errors use OpenAI's
+envelope, and a mid-stream failure is a ``data:`` event carrying an ``error`` object, then ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...core.auth import bearer_key
+from ...core.faults import error_from_spec
+from ...core.surface import InspectImage, json_error_outcome
+from .render import completion_body, stream_plan
+from .validate import validate_chat_request
+
+if TYPE_CHECKING:
+    from ...core.catalog import ModelInfo
+    from ...core.conversation import Conversation
+    from ...core.errors import ApiError
+    from ...core.ids import RequestIds
+    from ...core.pipeline import Outcome, Pipeline
+    from ...core.reply import FaultSpec, Reply
+    from ...profiles import Profile
+
+__all__ = ["STREAM_ERROR", "ChatSurface", "openai_stream_error", "stream_events_for"]
+
+#: The generic mid-stream error OpenAI sends (PROTOCOL.md §4).
+STREAM_ERROR: dict[str, Any] = {
+    "message": "The server experienced an error while processing your request. We apologize for the inconvenience!",
+    "type": "server_error",
+    "param": None,
+    "code": None,
+}
+
+
+class ChatSurface:
+    """Chat Completions, in the dialect of the server's gateway profile."""
+
+    name = "chat"
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def api_key(self, headers: Mapping[str, str]) -> str | None:
+        return bearer_key(headers)
+
+    def parse(
+        self, raw: Any, headers: Mapping[str, str], pipeline: Pipeline, inspect_image: InspectImage | None
+    ) -> tuple[Conversation, ModelInfo]:
+        request, model = validate_chat_request(
+            raw,
+            catalog=pipeline.catalog,
+            dialect=self.profile.dialect,
+            headers=headers,
+            inspect_image=inspect_image,
+            inspect_audio=pipeline.inspect_audio,
+            check_strict_schema=pipeline.check_strict,
+        )
+        self.profile.check(request, model)
+        return request, model
+
+    def extend(self, request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
+        return self.profile.extend(request, model, reply, ids)
+
+    def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
+        return self.profile.completion_id(model, ids)
+
+    def response_headers(self, ids: RequestIds) -> dict[str, str]:
+        return self.profile.response_headers(ids)
+
+    def render(self, outcome: Outcome, pipeline: Pipeline) -> None:
+        request, model, completion = outcome.request, outcome.model, outcome.completion
+        assert request is not None and model is not None and completion is not None
+        if request.stream:
+            outcome.headers["content-type"] = "text/event-stream; charset=utf-8"
+            outcome.plan = stream_plan(
+                completion,
+                include_usage=request.include_usage,
+                obfuscation=request.include_obfuscation and model.owned_by == "openai",
+                delta_defaults=self.profile.delta_defaults,
+                logprobs_key=model.reasoning != "openai",
+            )
+        else:
+            outcome.headers["content-type"] = "application/json"
+            outcome.payload = completion_body(completion)
+            outcome.body = json.dumps(outcome.payload, ensure_ascii=False).encode()
+
+    def error_outcome(self, error: ApiError, request_id: str | None) -> Outcome:
+        return json_error_outcome(error, request_id, error.body())
+
+    def stream_fault(
+        self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None
+    ) -> tuple[list[bytes], bool]:
+        return stream_events_for(fault, events, kinds, outcome)
+
+
+def openai_stream_error(fault: FaultSpec, outcome: Outcome | None = None) -> dict[str, Any]:
+    """The ``error`` object of a mid-stream error event, for the OpenAI APIs.
+
+    A named preset (``"error": "rate_limit"``) gives that preset's body, overrides applied, as an SDK
+    would see it from the HTTP error of the same name; otherwise the overrides sit on the generic
+    mid-stream ``server_error`` that OpenAI sends. The HTTP status of a preset does not apply: the
+    stream has already answered 200.
+    """
+    spec = fault.error
+    if spec is None:
+        return dict(STREAM_ERROR)
+    if spec.preset is not None and outcome is not None and outcome.request is not None and outcome.model is not None:
+        request_id = outcome.headers.get("x-request-id") or (outcome.ids.request() if outcome.ids else "")
+        error: dict[str, Any] = error_from_spec(spec, outcome.request, outcome.model, request_id).body()["error"]
+        return error
+    return {
+        "message": spec.message or STREAM_ERROR["message"],
+        "type": spec.type or "server_error",
+        "param": spec.param,
+        "code": spec.code,
+    }
+
+
+def stream_events_for(
+    fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None = None
+) -> tuple[list[bytes], bool]:
+    """Rewrite a healthy chunk list for a stream fault. Returns (events, abort the connection after).
+
+    ``outcome`` (the answer being streamed) lets a ``stream_error`` naming a preset fill the preset's
+    message template (``{model}``, the request id) exactly as the same preset's HTTP error would.
+    """
+    k = fault.after_chunks if fault.after_chunks is not None else 3
+    k = max(0, min(k, len(events) - 1))
+    if fault.kind == "disconnect":
+        return events[:k], True
+    if fault.kind == "stream_error":
+        error = {"error": openai_stream_error(fault, outcome)}
+        return [
+            *events[:k],
+            b"data: " + json.dumps(error, separators=(",", ":")).encode() + b"\n\n",
+            b"data: [DONE]\n\n",
+        ], False
+    if fault.kind == "malformed_chunk":
+        bad = b'data: {"id": "chatcmpl-broken", "choices": [{"delta": {"content": "\n\n'
+        return [*events[:k], bad, *events[k + 1 :]], False
+    if fault.kind == "no_done":
+        return [e for e, kind in zip(events, kinds, strict=True) if kind != "done"], False
+    if fault.kind == "truncate":
+        body = [e for e, kind in zip(events, kinds, strict=True) if kind not in ("finish", "usage", "done")]
+        return [*body[:k], b"data: [DONE]\n\n"], False
+    return events, False

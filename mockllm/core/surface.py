@@ -1,0 +1,119 @@
+"""What the engine asks of a wire API: the seam between the neutral core and each API package.
+
+The pipeline (``pipeline.py``) runs the same decide → shape steps for every API; a :class:`Surface` is
+the edge on either side of them: it turns the API's JSON into a :class:`~.conversation.Conversation`
+(with the API's own exact errors), and turns the shaped :class:`~.shaping.Completion` back into the
+API's JSON body or its SSE events, spelling errors and mid-stream failures its own way. Each API package
+under ``mockllm.apis`` provides one; nothing in ``core`` or ``http`` names an API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .catalog import ModelInfo
+    from .conversation import Conversation, ImageInfo
+    from .errors import ApiError
+    from .ids import RequestIds
+    from .pipeline import Outcome, Pipeline
+    from .reply import FaultSpec, Reply
+
+__all__ = ["EventPlan", "Surface", "json_error_outcome"]
+
+InspectImage = Callable[[Mapping[str, Any], str], "ImageInfo"]
+
+
+class Surface(Protocol):
+    """One wire API. ``name`` is what the ``api:`` fixture condition and the journal call it."""
+
+    name: str
+
+    def api_key(self, headers: Mapping[str, str]) -> str | None:
+        """The caller's key as this API carries it (``Authorization: Bearer``, ``x-api-key``)."""
+        ...
+
+    def parse(
+        self, raw: Any, headers: Mapping[str, str], pipeline: Pipeline, inspect_image: InspectImage | None
+    ) -> tuple[Conversation, ModelInfo]:
+        """Validate a parsed body; return the neutral conversation and its model, or raise ApiError."""
+        ...
+
+    def extend(self, request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
+        """Adjust the decided reply for this API's dialect (a gateway profile's extensions)."""
+        ...
+
+    def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
+        """An id in another format than OpenAI's chat one, where the API or gateway uses one."""
+        ...
+
+    def response_headers(self, ids: RequestIds) -> dict[str, str]:
+        """Extra headers of every successful answer (a gateway's own)."""
+        ...
+
+    def render(self, outcome: Outcome, pipeline: Pipeline) -> None:
+        """Fill ``outcome.payload``/``body`` (JSON) or ``outcome.plan`` (a stream) and the content type."""
+        ...
+
+    def error_outcome(self, error: ApiError, request_id: str | None) -> Outcome:
+        """An error answer in this API's envelope."""
+        ...
+
+    def stream_fault(
+        self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None
+    ) -> tuple[list[bytes], bool]:
+        """Rewrite a healthy event list for a stream fault; returns (events, abort the connection after)."""
+        ...
+
+
+@dataclass(slots=True)
+class EventPlan:
+    """A stream as a list of encoded events, for APIs whose events are built whole (Responses, Messages).
+
+    It offers what the HTTP writer reads of chat's template-based ``StreamPlan``: the events in order,
+    one buffer for an unpaced stream, and per event its kind (for faults and the journal) and the number
+    of tokens it carries (for pacing).
+    """
+
+    encoded: list[bytes] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    token_counts: list[int] = field(default_factory=list)
+    text: str = ""  # what the stream says, for the journal
+
+    def add(self, event: bytes, kind: str, tokens: int = 0) -> None:
+        self.encoded.append(event)
+        self.kinds.append(kind)
+        self.token_counts.append(tokens)
+
+    def __len__(self) -> int:
+        return len(self.encoded)
+
+    def event(self, index: int) -> bytes:
+        return self.encoded[index]
+
+    def iter_events(self) -> Iterator[bytes]:
+        return iter(self.encoded)
+
+    @property
+    def events(self) -> list[bytes]:
+        return list(self.encoded)
+
+    def joined(self) -> bytes:
+        return b"".join(self.encoded)
+
+
+def json_error_outcome(error: ApiError, request_id: str | None, body: dict[str, Any]) -> Outcome:
+    """An error answer with ``body`` as its JSON (pretty-printed, as OpenAI's and Anthropic's are)."""
+    from .pipeline import Outcome
+
+    # As captured from the API: validation errors say plain application/json, the 404 for an unknown
+    # model adds the charset (PROTOCOL.md §2).
+    charset = "; charset=utf-8" if error.code == "model_not_found" else ""
+    headers = {"content-type": "application/json" + charset}
+    headers.update(error.headers)
+    if request_id is not None:
+        headers["x-request-id"] = request_id
+    return Outcome(error.status, headers, body=json.dumps(body, indent=4).encode(), error=error)
