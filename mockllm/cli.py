@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--chaos", metavar="SPEC", help='fail a seeded share of requests, e.g. "rate=0.05,kinds=rate_limit|disconnect"'
     )
     _number(serve, "--journal-size", "requests kept in the journal")
+    _number(serve, "--store-size", "Responses-API responses kept for previous_response_id and GET (oldest go first)")
     serve.add_argument("--admin-token", help="token the admin API requires (needed when not bound to loopback)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     limits = serve.add_argument_group("limits (for a server shared by many clients; 503/408/431 beyond them)")
@@ -154,6 +155,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         tpm=args.tpm,
         chaos=args.chaos,
         journal_size=args.journal_size,
+        store_size=args.store_size,
         admin_token=args.admin_token,
         max_connections=args.max_connections,
         max_streams=args.max_streams,

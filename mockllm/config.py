@@ -67,6 +67,7 @@ BOUNDS: dict[str, Bound] = {
     "jitter": Bound(float, 0, high=1, hint=" (0.1 = +-10%)"),
     "chunk_tokens": Bound(int, 1),
     "journal_size": Bound(int, 1),
+    "store_size": Bound(int, 1),
     "rpm": Bound(int, 1),
     "tpm": Bound(int, 1),
     "max_connections": Bound(int, 1),
@@ -109,6 +110,7 @@ class Settings:
     jitter: float = 0.0
     chunk_tokens: int = 1
     journal_size: int = 1000
+    store_size: int = 1000  # stored Responses-API responses (previous_response_id, GET), oldest evicted first
     admin_token: str | None = None
     rpm: int | None = None
     tpm: int | None = None

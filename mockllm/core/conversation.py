@@ -133,6 +133,7 @@ class Conversation:
     api_key: str | None = None
     session: str | None = None  # x-mockllm-session
     api: str = "chat"
+    edge: Any = None  # what the API's edge keeps from parsing for rendering (the Responses echo fields)
 
     @property
     def last_user_text(self) -> str:

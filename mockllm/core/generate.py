@@ -67,6 +67,8 @@ def request_digest(request: Conversation, server_seed: int) -> bytes:
     sending the same request get the same answer.
     """
     raw = request.raw
+    if request.api != "chat":
+        return _neutral_digest(request, server_seed)
     material = [
         request.model,
         raw.get("messages"),
@@ -77,6 +79,30 @@ def request_digest(request: Conversation, server_seed: int) -> bytes:
     ]
     if raw.get("functions") is not None:  # only when given, so every other request keeps its digest
         material += [raw.get("functions"), raw.get("function_call")]
+    text = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _neutral_digest(request: Conversation, server_seed: int) -> bytes:
+    """The digest of a request of another API, from the neutral conversation rather than chat's wire
+    fields, so it changes with every message, tool and format (chat keeps its own, byte-stable digest)."""
+    messages = [
+        [m.role, m.text, m.tool_calls, m.tool_call_id, [p.image.sha256 if p.image else None for p in m.content or []]]
+        if isinstance(m.content, list)
+        else [m.role, m.text, m.tool_calls, m.tool_call_id]
+        for m in request.messages
+    ]
+    tools = [[t.name, t.type, t.parameters] for t in request.tools]
+    fmt = request.response_format
+    material = [
+        request.api,
+        request.model,
+        messages,
+        tools,
+        [fmt.type, fmt.name, fmt.schema],
+        request.seed,
+        server_seed,
+    ]
     text = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 

@@ -1,4 +1,4 @@
-"""Deterministic identifiers: ``chatcmpl-…``, ``call_…``, ``req_…``.
+"""Deterministic identifiers: ``chatcmpl-…``, ``call_…``, ``req_…``, ``resp_…`` and the Responses items'.
 
 Ids derive from the server seed, a per-process request counter and the request's digest, so two
 processes started with the same ``--seed`` and sent the same requests in the same order answer with
@@ -45,6 +45,13 @@ class RequestIds:
 
     def completion(self) -> str:
         return "chatcmpl-" + _alnum(self._material + b"completion", 29)
+
+    def item(self, prefix: str, label: str = "") -> str:
+        """A Responses-API id: ``resp_``, ``msg_``, ``fc_``, ``rs_`` + 50 hex digits (PROTOCOL-responses §5)."""
+        return (
+            f"{prefix}_"
+            + hashlib.blake2b(self._material + f"item:{prefix}:{label}".encode(), digest_size=25).hexdigest()
+        )
 
     def request(self) -> str:
         return "req_" + hashlib.blake2b(self._material + b"request", digest_size=16).hexdigest()

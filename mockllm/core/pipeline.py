@@ -88,20 +88,21 @@ class Pipeline:
         )
         self.ledger = UsageLedger()
         self.clock = time.monotonic
-        self._inspect_image: Any = None
+        self.inspect_image: Any = None
         self.inspect_audio: Any = None
         self.check_strict: Any = None
         try:
             from .vision import inspect_audio_part, inspect_image_part
 
-            self._inspect_image, self.inspect_audio = inspect_image_part, inspect_audio_part
+            self.inspect_image, self.inspect_audio = inspect_image_part, inspect_audio_part
         except ImportError:  # pragma: no cover - vision is part of the package
             pass
         self.check_strict = _check_strict_schema
         from ..apis.chat.surface import ChatSurface
+        from ..apis.responses.surface import ResponsesSurface
 
         self.chat: Surface = ChatSurface(self.profile)
-        self.surfaces: dict[str, Surface] = {"chat": self.chat}
+        self.surfaces: dict[str, Surface] = {"chat": self.chat, "responses": ResponsesSurface(settings.store_size)}
 
     def now(self) -> int:
         return self.settings.freeze_time if self.settings.freeze_time is not None else int(time.time())
@@ -120,7 +121,7 @@ class Pipeline:
         started = time.perf_counter()
         if surface is None:
             surface = self.chat
-        inspect_image = self._inspect_image
+        inspect_image = self.inspect_image
         if fetched and inspect_image is not None:
             inspect_image = functools.partial(inspect_image, fetched=fetched)
         raw: Any = None

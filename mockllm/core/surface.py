@@ -22,9 +22,29 @@ if TYPE_CHECKING:
     from .pipeline import Outcome, Pipeline
     from .reply import FaultSpec, Reply
 
-__all__ = ["EventPlan", "Surface", "json_error_outcome"]
+__all__ = ["EventPlan", "Route", "RouteCall", "Surface", "json_error_outcome"]
 
 InspectImage = Callable[[Mapping[str, Any], str], "ImageInfo"]
+
+
+@dataclass(slots=True, frozen=True)
+class RouteCall:
+    """What an API's companion route gets of its HTTP request (no aiohttp past this point)."""
+
+    match: Mapping[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(slots=True, frozen=True)
+class Route:
+    """A companion route of an API (``GET /v1/responses/{id}``...): it answers JSON from the API's state.
+    ``answer`` returns (status, body) or raises ApiError, which the API's envelope renders."""
+
+    method: str
+    path: str
+    answer: Callable[[Pipeline, RouteCall], tuple[int, dict[str, Any]]]
 
 
 class Surface(Protocol):
@@ -66,6 +86,18 @@ class Surface(Protocol):
         self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None
     ) -> tuple[list[bytes], bool]:
         """Rewrite a healthy event list for a stream fault; returns (events, abort the connection after)."""
+        ...
+
+    def evictions(self) -> dict[str, int]:
+        """Evictions of the API's own bounded state, by name, for ``/_mockllm/stats``."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the API's own state (the admin API's reset)."""
+        ...
+
+    def routes(self) -> list[Route]:
+        """Companion routes beside the create route (stored objects, token counting)."""
         ...
 
 

@@ -243,6 +243,8 @@ def reset_state(app: web.Application) -> dict[str, int]:
     pipeline.catalog = state.catalog.copy()
     pipeline.ids = IdFactory(pipeline.settings.seed)
     pipeline.limiter = RateLimiter(pipeline.settings.rpm, pipeline.settings.tpm)
+    for surface in pipeline.surfaces.values():
+        surface.reset()  # an API's own state: stored responses
     return {"fixtures": removed, "journal": cleared}
 
 

@@ -23,6 +23,7 @@ from ..core.fixtures import FixtureTable
 from ..core.ids import random_request_id
 from ..core.pacing import PacingSettings, iter_schedule
 from ..core.pipeline import Outcome, Pipeline, error_outcome
+from ..core.surface import Route, RouteCall
 from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
 
 log = logging.getLogger("mockllm")
@@ -132,6 +133,26 @@ def api_route(name: str) -> Handler:
             pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
 
     answer.__name__ = f"{name}_create"
+    return answer
+
+
+def companion_route(name: str, route: Route) -> Handler:
+    """An API's companion route (stored responses, token counts): JSON in the API's envelope, a request
+    id on every answer, errors as the API spells them."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        pipeline = request.app[PIPELINE]
+        surface = pipeline.surfaces[name]
+        body = await request.read() if request.body_exists else b""
+        call = RouteCall(request.match_info, request.query, request.headers, body)
+        request_id = random_request_id()
+        try:
+            status, payload = route.answer(pipeline, call)
+        except ApiError as error:
+            return _json_response(surface.error_outcome(error, request_id))
+        return web.json_response(payload, status=status, headers={"x-request-id": request_id}, dumps=dumps)
+
+    answer.__name__ = f"{name}_{route.method.lower()}"
     return answer
 
 
@@ -342,6 +363,10 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app[CLOSING] = asyncio.Event()
     app[STATS] = {}
     app.router.add_post("/v1/chat/completions", api_route("chat"))
+    app.router.add_post("/v1/responses", api_route("responses"))
+    for name, surface in pipeline.surfaces.items():
+        for route in surface.routes():
+            app.router.add_route(route.method, route.path, companion_route(name, route))
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_get("/health", health)

@@ -478,6 +478,8 @@ def stats(app: web.Application) -> dict[str, Any]:
         "sequence_counters": pipeline.fixtures.evictions,
         "usage_rows": pipeline.ledger.evicted,
         "rate_buckets": pipeline.limiter.evicted,
+        # An API's own bounded state (the Responses store), named by the API.
+        **{name: count for surface in pipeline.surfaces.values() for name, count in surface.evictions().items()},
     }
     data["journal"] = {"size": pipeline.journal.size, "held": len(pipeline.journal.entries())}
     data["pid"] = os.getpid()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.auth import bearer_key
 from ...core.faults import error_from_spec
-from ...core.surface import InspectImage, json_error_outcome
+from ...core.surface import InspectImage, Route, json_error_outcome
 from .render import completion_body, stream_plan
 from .validate import validate_chat_request
 
@@ -96,6 +96,15 @@ class ChatSurface:
         self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None
     ) -> tuple[list[bytes], bool]:
         return stream_events_for(fault, events, kinds, outcome)
+
+    def evictions(self) -> dict[str, int]:
+        return {}  # chat keeps no state of its own
+
+    def reset(self) -> None:
+        return None
+
+    def routes(self) -> list[Route]:
+        return []
 
 
 def openai_stream_error(fault: FaultSpec, outcome: Outcome | None = None) -> dict[str, Any]:

@@ -1,0 +1,287 @@
+"""Render a :class:`~mockllm.core.shaping.Completion` as a Responses-API ``response`` object or as its
+SSE events (PROTOCOL-responses.md §4 and §6).
+
+Both come from the same ``Completion``, so the streamed text, arguments and usage cannot disagree with
+the JSON answer; the terminal event carries the very object a non-streamed call returns (and GET later
+returns). Output items come in the API's order: the reasoning item first (reasoning models), then the
+message, then the function calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from ...core.catalog import ModelInfo
+from ...core.ids import RequestIds
+from ...core.shaping import Choice, Completion
+from ...core.surface import EventPlan
+from ..chat.render import _pieces
+from .validate import ParsedResponseRequest
+
+__all__ = ["response_object", "response_stream", "summary_text"]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
+_OBFUSCATION_PAD = "fyy9Vfz7IINvT52Mb6pFGgHltWyV55lw"
+_TIER = {None: "default", "auto": "default", "default": "default", "flex": "flex", "scale": "scale",
+         "priority": "priority", "fast": "priority", "ultrafast": "priority"}  # fmt: skip
+
+
+def summary_text(user_text: str) -> str:
+    """The reasoning summary the generator gives when ``reasoning.summary`` is asked and no fixture wrote
+    one: deterministic, short, and about the request (the real one paraphrases the model's plan)."""
+    topic = " ".join(user_text.split())[:80] or "the request"
+    return f"**Working out the answer**\n\nThe user asked about: {topic}. I considered it and composed a reply."
+
+
+def _status(choice: Choice) -> tuple[str, dict[str, str] | None]:
+    if choice.finish_reason == "length":
+        return "incomplete", {"reason": "max_output_tokens"}
+    if choice.finish_reason == "content_filter":
+        return "incomplete", {"reason": "content_filter"}
+    return "completed", None
+
+
+def _encrypted(item_id: str, text: str) -> str:
+    """An opaque ``encrypted_content`` blob (``gAAAA…`` like Fernet tokens), derived, never decrypted."""
+    digest = hashlib.blake2b(f"{item_id}:{text}".encode(), digest_size=48).digest()
+    return "gAAAAA" + base64.urlsafe_b64encode(digest).decode()
+
+
+def output_items(
+    completion: Completion, model: ModelInfo, parsed: ParsedResponseRequest, ids: RequestIds
+) -> list[dict[str, Any]]:
+    """The ``output`` list of a response."""
+    choice = completion.choices[0]
+    status, _ = _status(choice)
+    items: list[dict[str, Any]] = []
+    if model.reasoning == "openai" or choice.reasoning_content is not None:
+        item_id = ids.item("rs")
+        reasoning: dict[str, Any] = {"id": item_id, "type": "reasoning"}
+        text = choice.reasoning_content or ""
+        if "reasoning.encrypted_content" in parsed.include:
+            reasoning["encrypted_content"] = _encrypted(item_id, text)
+        shown = parsed.summary is not None and text
+        reasoning["summary"] = [{"type": "summary_text", "text": text}] if shown else []
+        items.append(reasoning)
+    if _has_message(choice):
+        part: dict[str, Any]
+        if choice.refusal is not None:
+            part = {"type": "refusal", "refusal": choice.refusal}
+        else:
+            part = {"type": "output_text", "annotations": choice.annotations, "logprobs": [], "text": choice.content}
+        message_status = "incomplete" if status == "incomplete" and not choice.tool_calls else "completed"
+        items.append(
+            {"id": ids.item("msg"), "type": "message", "status": message_status, "content": [part], "role": "assistant"}
+        )
+    for k, call in enumerate(choice.tool_calls):
+        cut = status == "incomplete" and k == len(choice.tool_calls) - 1
+        items.append(
+            {
+                "id": ids.item("fc", str(k)),
+                "type": "function_call",
+                "status": "incomplete" if cut else "completed",
+                "arguments": call.arguments,
+                "call_id": call.id,
+                "name": call.name,
+            }
+        )
+    return items
+
+
+def _has_message(choice: Choice) -> bool:
+    """A message item is sent for text or a refusal; an empty text only when it is the whole answer (not
+    beside tool calls, and not when the budget went on reasoning: then the API sends no message)."""
+    if choice.refusal is not None:
+        return True
+    if choice.content is None:
+        return False
+    if choice.content:
+        return True
+    return not choice.tool_calls and choice.finish_reason != "length"
+
+
+def _usage(completion: Completion) -> dict[str, Any]:
+    usage = completion.usage
+    return {
+        "input_tokens": usage["prompt_tokens"],
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": usage["completion_tokens"],
+        "output_tokens_details": {"reasoning_tokens": usage["completion_tokens_details"]["reasoning_tokens"]},
+        "total_tokens": usage["total_tokens"],
+    }
+
+
+def response_object(
+    response_id: str,
+    completion: Completion,
+    model: ModelInfo,
+    parsed: ParsedResponseRequest,
+    ids: RequestIds,
+    max_output_tokens: int | None,
+    parallel_tool_calls: bool,
+    service_tier: str | None,
+) -> dict[str, Any]:
+    """The complete ``response`` object, key order as recorded (PROTOCOL-responses.md §4)."""
+    choice = completion.choices[0]
+    status, incomplete = _status(choice)
+    extra = parsed.extra_echo
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": completion.created,
+        "status": status,
+        "background": False,
+        "completed_at": completion.created if status == "completed" else None,
+        "error": None,
+        "frequency_penalty": 0.0,
+        "incomplete_details": incomplete,
+        "instructions": parsed.instructions,
+        "max_output_tokens": max_output_tokens,
+        "max_tool_calls": extra["max_tool_calls"],
+        "model": completion.model,
+        "output": output_items(completion, model, parsed, ids),
+        "parallel_tool_calls": parallel_tool_calls,
+        "presence_penalty": 0.0,
+        "previous_response_id": parsed.previous_response_id,
+        "prompt_cache_key": extra["prompt_cache_key"],
+        "prompt_cache_retention": extra["prompt_cache_retention"],
+        "reasoning": parsed.reasoning_echo,
+        "safety_identifier": extra["safety_identifier"],
+        "service_tier": _TIER.get(service_tier, "default"),
+        "store": parsed.store,
+        "temperature": extra["temperature"],
+        "text": parsed.text_echo,
+        "tool_choice": parsed.tool_choice_echo,
+        "tools": parsed.tools_echo,
+        "top_logprobs": extra["top_logprobs"],
+        "top_p": extra["top_p"],
+        "truncation": extra["truncation"],
+        "usage": _usage(completion),
+        "user": extra["user"],
+        "metadata": parsed.metadata,
+    }
+
+
+class _Events:
+    """Builds the events of one stream, numbering them from 0 (``sequence_number``)."""
+
+    __slots__ = ("obfuscation", "plan", "seq")
+
+    def __init__(self, obfuscation: bool) -> None:
+        self.plan = EventPlan()
+        self.seq = 0
+        self.obfuscation = obfuscation
+
+    def whole(self, kind: str, data: dict[str, Any], label: str) -> None:
+        """An event serialised whole (``data`` without ``sequence_number``, which is appended last)."""
+        body = _dumps(data)[:-1] + f',"sequence_number":{self.seq}}}'
+        self.plan.add(f"event: {data['type']}\ndata: {body}\n\n".encode(), label)
+        self.seq += 1
+
+    def deltas(self, kind: str, head: str, tail: str, token_list: list[int], encoding: str, label: str) -> None:
+        """One delta event per token (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
+        padding (deterministic: position and piece) and the sequence number close each one."""
+        texts, counts = _pieces(token_list, encoding, 1)
+        prefix = f'event: {kind}\ndata: {{"type":"{kind}",{head}"delta":'
+        add = self.plan.add
+        for text, count in zip(texts, counts, strict=True):
+            piece = _str(text)
+            pad = (
+                f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + (self.seq * 7 + len(piece)) % 16]}"'
+                if self.obfuscation
+                else ""
+            )
+            add(f'{prefix}{piece}{tail}{pad},"sequence_number":{self.seq}}}\n\n'.encode(), label, count)
+            self.seq += 1
+
+
+def response_stream(
+    final: dict[str, Any], completion: Completion, *, obfuscation: bool, requested_tier: str
+) -> EventPlan:
+    """The SSE events of PROTOCOL-responses.md §6.2, ending with the terminal event that carries
+    ``final`` (the object a non-streamed call returns)."""
+    choice = completion.choices[0]
+    encoding = completion.encoding
+    events = _Events(obfuscation)
+    pending = dict(final)
+    pending.update(
+        status="in_progress", completed_at=None, incomplete_details=None, output=[], usage=None,
+        service_tier=requested_tier,
+    )  # fmt: skip
+    events.whole("lifecycle", {"type": "response.created", "response": pending}, "lifecycle")
+    events.whole("lifecycle", {"type": "response.in_progress", "response": pending}, "lifecycle")
+    calls = iter(choice.tool_calls)
+    for index, item in enumerate(final["output"]):
+        kind = item["type"]
+        if kind == "reasoning":
+            added = {**item, "summary": []}
+            events.whole("item", {"type": "response.output_item.added", "item": added, "output_index": index}, "item")
+            for s, part in enumerate(item["summary"]):
+                ident = f'"item_id":"{item["id"]}","output_index":{index},"summary_index":{s},'
+                events.whole(
+                    "item",
+                    {"type": "response.reasoning_summary_part.added", "item_id": item["id"], "output_index": index,
+                     "part": {"type": "summary_text", "text": ""}, "summary_index": s},
+                    "item",
+                )  # fmt: skip
+                events.deltas(
+                    "response.reasoning_summary_text.delta", ident, "", choice.reasoning_tokens, encoding, "reasoning"
+                )
+                events.whole(
+                    "item",
+                    {"type": "response.reasoning_summary_text.done", "item_id": item["id"], "output_index": index,
+                     "summary_index": s, "text": part["text"]},
+                    "item",
+                )  # fmt: skip
+                events.whole(
+                    "item",
+                    {"type": "response.reasoning_summary_part.done", "item_id": item["id"], "output_index": index,
+                     "part": part, "summary_index": s},
+                    "item",
+                )  # fmt: skip
+        elif kind == "message":
+            added = {**item, "status": "in_progress", "content": []}
+            events.whole("item", {"type": "response.output_item.added", "item": added, "output_index": index}, "item")
+            part = item["content"][0]
+            ident_data = {"content_index": 0, "item_id": item["id"], "output_index": index}
+            if part["type"] == "refusal":
+                empty = {"type": "refusal", "refusal": ""}
+                events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
+                head = f'"content_index":0,"item_id":"{item["id"]}","output_index":{index},'
+                events.deltas("response.refusal.delta", head, "", choice.refusal_tokens, encoding, "refusal")
+                events.whole(
+                    "item", {"type": "response.refusal.done", **ident_data, "refusal": part["refusal"]}, "item"
+                )
+            else:
+                empty = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+                events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
+                head = '"content_index":0,'
+                tail = f',"item_id":"{item["id"]}","logprobs":[],"output_index":{index}'
+                events.deltas("response.output_text.delta", head, tail, choice.content_tokens, encoding, "content")
+                events.whole(
+                    "item",
+                    {"type": "response.output_text.done", **ident_data, "logprobs": [], "text": part["text"]},
+                    "item",
+                )
+            events.whole("item", {"type": "response.content_part.done", **ident_data, "part": part}, "item")
+        else:  # function_call
+            call = next(calls)
+            added = {**item, "status": "in_progress", "arguments": ""}
+            events.whole("item", {"type": "response.output_item.added", "item": added, "output_index": index}, "item")
+            head = f'"item_id":"{item["id"]}","output_index":{index},'
+            events.deltas("response.function_call_arguments.delta", head, "", call.tokens, encoding, "tool")
+            events.whole(
+                "item",
+                {"type": "response.function_call_arguments.done", "item_id": item["id"], "output_index": index,
+                 "arguments": item["arguments"]},
+                "item",
+            )  # fmt: skip
+        events.whole("item", {"type": "response.output_item.done", "item": item, "output_index": index}, "item")
+    terminal = "response.completed" if final["status"] == "completed" else "response.incomplete"
+    events.whole("terminal", {"type": terminal, "response": final}, "terminal")
+    events.plan.text = choice.content or ""
+    return events.plan

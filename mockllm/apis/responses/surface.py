@@ -1,0 +1,245 @@
+"""OpenAI's Responses API as a :class:`~mockllm.core.surface.Surface`: ``POST /v1/responses`` and its
+companions (``GET``/``DELETE /v1/responses/{id}``, ``GET …/input_items``, ``POST /v1/responses/input_tokens``).
+
+Errors share chat's envelope (PROTOCOL-responses.md §3). A mid-stream failure is an ``error`` event that
+carries both the spec's flat fields and the nested ``error`` object real traffic shows, so typed clients
+and openai-python (which raises ``APIError`` on the nested form) both see it (§6.5).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...core.auth import bearer_key, check_key
+from ...core.errors import ApiError
+from ...core.reply import Reply
+from ...core.shaping import prompt_usage
+from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
+from ..chat.surface import openai_stream_error
+from ..chat.validate import _enum, _integer
+from .render import response_object, response_stream, summary_text
+from .store import ResponseStore, StoredResponse
+from .validate import CONTEXT_PARAMS, ParsedResponseRequest, validate_responses_request
+
+if TYPE_CHECKING:
+    from ...core.catalog import ModelInfo
+    from ...core.conversation import Conversation
+    from ...core.ids import RequestIds
+    from ...core.pipeline import Outcome, Pipeline
+    from ...core.reply import FaultSpec
+
+__all__ = ["ResponsesSurface"]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class ResponsesSurface:
+    """The Responses API with its bounded store of responses (``--store-size``)."""
+
+    name = "responses"
+
+    def __init__(self, store_size: int) -> None:
+        self.store = ResponseStore(store_size)
+
+    def api_key(self, headers: Mapping[str, str]) -> str | None:
+        return bearer_key(headers)
+
+    def parse(
+        self, raw: Any, headers: Mapping[str, str], pipeline: Pipeline, inspect_image: InspectImage | None
+    ) -> tuple[Conversation, ModelInfo]:
+        request, model, parsed = validate_responses_request(
+            raw, pipeline=pipeline, headers=headers, inspect_image=inspect_image, previous=self.store
+        )
+        request.edge = parsed
+        return request, model
+
+    def extend(self, request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
+        """A reasoning model asked for a summary gets one: a fixture's ``reasoning_content``, else a
+        generated line about the request (its tokens count as reasoning tokens, as the summary's would)."""
+        parsed: ParsedResponseRequest = request.edge
+        if (
+            parsed.summary is not None
+            and model.reasoning == "openai"
+            and reply.reasoning_content is None
+            and reply.error is None
+        ):
+            reply.reasoning_content = summary_text(request.last_user_text)
+        return reply
+
+    def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
+        return None
+
+    def response_headers(self, ids: RequestIds) -> dict[str, str]:
+        return {}
+
+    def render(self, outcome: Outcome, pipeline: Pipeline) -> None:
+        request, model, completion, ids = outcome.request, outcome.model, outcome.completion, outcome.ids
+        assert request is not None and model is not None and completion is not None and ids is not None
+        parsed: ParsedResponseRequest = request.edge
+        response_id = ids.item("resp")
+        final = response_object(
+            response_id,
+            completion,
+            model,
+            parsed,
+            ids,
+            request.max_tokens,
+            request.parallel_tool_calls,
+            request.service_tier,
+        )
+        if parsed.store:
+            self.store.put(
+                request.session,
+                response_id,
+                StoredResponse(
+                    body=final,
+                    context=[*parsed.items, *final["output"]],
+                    input_items=_stored_inputs(parsed.new_items, ids),
+                    reasoning_ids=tuple(i["id"] for i in final["output"] if i["type"] == "reasoning"),
+                ),
+            )
+        if request.stream:
+            outcome.headers["content-type"] = "text/event-stream; charset=utf-8"
+            outcome.plan = response_stream(
+                final,
+                completion,
+                obfuscation=request.include_obfuscation and model.owned_by == "openai",
+                requested_tier=parsed.extra_echo["service_tier"],
+            )
+        else:
+            outcome.headers["content-type"] = "application/json"
+            outcome.payload = final
+            outcome.body = json.dumps(final, ensure_ascii=False).encode()
+
+    def error_outcome(self, error: ApiError, request_id: str | None) -> Outcome:
+        return json_error_outcome(error, request_id, error.body())
+
+    def stream_fault(
+        self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None
+    ) -> tuple[list[bytes], bool]:
+        k = fault.after_chunks if fault.after_chunks is not None else 3
+        k = max(0, min(k, len(events) - 1))
+        if fault.kind == "disconnect":
+            return events[:k], True
+        if fault.kind == "stream_error":
+            error = openai_stream_error(fault, outcome)
+            data = {"type": "error", **error, "sequence_number": k, "error": error}
+            return [*events[:k], b"event: error\ndata: " + _dumps(data).encode() + b"\n\n"], False
+        if fault.kind == "malformed_chunk":
+            bad = b'event: response.output_text.delta\ndata: {"type": "response.output_text.delta", "delta": "\n\n'
+            return [*events[:k], bad, *events[k + 1 :]], False
+        if fault.kind == "no_done":
+            return [e for e, kind in zip(events, kinds, strict=True) if kind != "terminal"], False
+        if fault.kind == "truncate":
+            body = [e for e, kind in zip(events, kinds, strict=True) if kind != "terminal"]
+            return body[:k], False
+        return events, False
+
+    def evictions(self) -> dict[str, int]:
+        return {"stored_responses": self.store.evicted}
+
+    def reset(self) -> None:
+        self.store.clear()
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("POST", "/v1/responses/input_tokens", self._input_tokens),
+            Route("GET", "/v1/responses/{id}/input_items", self._input_items),
+            Route("GET", "/v1/responses/{id}", self._retrieve),
+            Route("DELETE", "/v1/responses/{id}", self._delete),
+        ]
+
+    # ----- companion routes ----------------------------------------------------------------------------
+
+    def _check(self, pipeline: Pipeline, call: RouteCall) -> str | None:
+        check_key(bearer_key(call.headers), pipeline.settings.api_keys)
+        return {k.lower(): v for k, v in call.headers.items()}.get("x-mockllm-session")
+
+    def _retrieve(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]]:
+        session = self._check(pipeline, call)
+        if call.query.get("stream") in ("true", "1"):
+            raise ApiError(
+                400,
+                "mockllm does not emulate background responses, so there is no stream to resume.",
+                param="stream",
+                code="unsupported_parameter",
+            )
+        return 200, self.store.require(call.match["id"], session).body
+
+    def _delete(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]]:
+        session = self._check(pipeline, call)
+        response_id = call.match["id"]
+        self.store.delete(response_id, session)
+        return 200, {"id": response_id, "object": "response", "deleted": True}
+
+    def _input_items(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]]:
+        """``ResponseItemList``: this response's own input items, newest first unless ``order=asc``."""
+        session = self._check(pipeline, call)
+        stored = self.store.require(call.match["id"], session)
+        limit = _query_int(call.query, "limit", 20)
+        _integer(limit, "limit", 1, 100)
+        order = _enum(call.query.get("order", "desc"), "order", ("asc", "desc"))
+        items = list(stored.input_items) if order == "asc" else list(reversed(stored.input_items))
+        after = call.query.get("after")
+        if after is not None:
+            ids = [item.get("id") for item in items]
+            if after not in ids:
+                raise ApiError(400, f"No item found with id '{after}'.", param="after", code="invalid_value")
+            items = items[ids.index(after) + 1 :]
+        page = items[:limit]
+        return 200, {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit,
+        }
+
+    def _input_tokens(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]]:
+        """What create would bill as ``input_tokens``, from the same parse and the same recipe."""
+        from ...core.pipeline import parse_json_body
+
+        check_key(bearer_key(call.headers), pipeline.settings.api_keys)
+        raw = parse_json_body(call.body)
+        request, model, _ = validate_responses_request(
+            raw,
+            pipeline=pipeline,
+            headers=call.headers,
+            inspect_image=pipeline.inspect_image,
+            previous=self.store,
+            known=CONTEXT_PARAMS,
+            require_input=False,
+        )
+        return 200, {"object": "response.input_tokens", "input_tokens": prompt_usage(request, model).total}
+
+
+def _query_int(query: Mapping[str, str], name: str, default: int) -> Any:
+    value = query.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return value  # the integer check names it
+
+
+def _stored_inputs(items: list[dict[str, Any]], ids: RequestIds) -> list[dict[str, Any]]:
+    """This request's input as the API lists it: every item with an id, messages with typed parts."""
+    stored: list[dict[str, Any]] = []
+    for k, item in enumerate(items):
+        kind = item.get("type") or ("message" if "role" in item else None)
+        if kind == "message":
+            content = item.get("content")
+            if isinstance(content, str):
+                part_type = "output_text" if item.get("role") == "assistant" else "input_text"
+                content = [{"type": part_type, "text": content}]
+            stored.append(
+                {"id": item.get("id") or ids.item("msg", f"in:{k}"), "type": "message", "role": item.get("role"),
+                 "content": content}
+            )  # fmt: skip
+        else:
+            prefix = {"function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}.get(str(kind), "item")
+            stored.append({"id": item.get("id") or ids.item(prefix, f"in:{k}"), **item})
+    return stored
