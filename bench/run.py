@@ -36,7 +36,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,8 +135,18 @@ def _preexec(cpus: set[int] | None) -> Callable[[], None]:
 UNCAPPED = ("--max-connections", "20000", "--max-streams", "20000")
 
 
-def mockllm_cmd(port: int = 0, *extra: str) -> list[str]:
-    return [PY, "-m", "mockllm", "serve", "--port", str(port), "--fixtures", str(ROOT / "fixtures"), *UNCAPPED, *extra]
+def mockllm_cmd(port: int = 0, *extra: str, root: Path = ROOT) -> list[str]:
+    """``mockllm serve``; with ``root``, the code of that checkout (run with ``cwd=root``, which ``-m`` puts
+    first on ``sys.path``), for ``--against REF``."""
+    return [PY, "-m", "mockllm", "serve", "--port", str(port), "--fixtures", str(root / "fixtures"), *UNCAPPED, *extra]
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """The tree of ``ref`` (a commit, tag or branch of this repository), unpacked into ``into``."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def bare_cmd(mode: str, port: int = 0, *extra: str) -> list[str]:
@@ -146,12 +156,12 @@ def bare_cmd(mode: str, port: int = 0, *extra: str) -> list[str]:
 class Server:
     """A server process started by us and stopped by us (SIGTERM to its own PID, then SIGKILL)."""
 
-    def __init__(self, name: str, cmd: list[str], cpus: set[int] | None, workdir: Path) -> None:
+    def __init__(self, name: str, cmd: list[str], cpus: set[int] | None, workdir: Path, cwd: Path = ROOT) -> None:
         self.name = name
         self.errlog = workdir / f"{name}-{time.monotonic_ns()}.stderr"
         with self.errlog.open("wb") as err:
             self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=_preexec(cpus)
+                cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=_preexec(cpus)
             )
         self.port = self._wait_ready(60.0)
 
@@ -200,8 +210,8 @@ class Server:
 
 
 @contextmanager
-def running(name: str, cmd: list[str], cpus: set[int] | None, workdir: Path) -> Iterator[Server]:
-    server = Server(name, cmd, cpus, workdir)
+def running(name: str, cmd: list[str], cpus: set[int] | None, workdir: Path, cwd: Path = ROOT) -> Iterator[Server]:
+    server = Server(name, cmd, cpus, workdir, cwd)
     try:
         yield server
     finally:
@@ -273,6 +283,24 @@ class Bench:
             self.client_note = f"chosen with --client {args.client}"
         self.client = "wrk" if self.wrk else ("python-aiohttp" if args.client == "aiohttp" else "python-raw")
         self._recorded: tuple[list[bytes], dict[str, str], bytes] | None = None
+        self.against: str | None = args.against
+        self.ref_root = checkout(args.against, workdir / "ref") if args.against else None
+
+    def servers(self, mock_name: str = "mockllm") -> list[tuple[str, list[str], Path]]:
+        """mockllm now, and with ``--against REF`` the same server of that commit, measured side by side."""
+        out = [(mock_name, mockllm_cmd(), ROOT)]
+        if self.ref_root is not None:
+            out.append(("ref", mockllm_cmd(root=self.ref_root), self.ref_root))
+        return out
+
+    def vs_ref(self, label: str, out: dict[str, Any], unit: str) -> None:
+        """The side-by-side figure of ``--against``: this code's rate over the earlier commit's (goal: within 10%)."""
+        if "ref" not in out:
+            return
+        ratio = out["mockllm"][f"{unit}_per_s"] / out["ref"][f"{unit}_per_s"]
+        out["ratio_vs_ref"] = ratio
+        log(f"   vs ref   {ratio:.0%} of {self.against} measured in the same rounds")
+        self.goal(f"{label} vs {self.against}", f"{ratio:.0%}", ">= 90%", ratio >= 0.9)
 
     def goal(self, name: str, value: str, goal: str, ok: bool | None) -> None:
         self.summary.append({"name": name, "value": value, "goal": goal, "pass": ok})
@@ -372,7 +400,11 @@ class Bench:
     def nonstream(self) -> None:
         log(f"== 1. non-streaming requests/s, {CLIENTS} keep-alive clients ({self.client})")
         body_file = self.file("nonstream.json", json.dumps(NONSTREAM_BODY))
-        with running("mockllm", mockllm_cmd(), self.cpus.server, self.workdir) as mock:
+        with ExitStack() as stack:
+            mocks = [
+                stack.enter_context(running(n, c, self.cpus.server, self.workdir, w)) for n, c, w in self.servers()
+            ]
+            mock = mocks[0]
             status, headers, answer = fetch(mock.port, NONSTREAM_BODY)
             assert status == 200, (status, answer[:300])
             usage = json.loads(answer)["usage"]
@@ -381,7 +413,7 @@ class Bench:
             with running("bare", bare_cmd("json", 0, *bare_args), self.cpus.server, self.workdir) as bare:
                 status, _, bare_answer = fetch(bare.port, NONSTREAM_BODY)
                 assert status == 200 and bare_answer == answer
-                rounds = self._compare([mock, bare], body_file)
+                rounds = self._compare([*mocks, bare], body_file)
             distinct: dict[str, list[Round]] = {}
             if self.client == "wrk":
                 # The same load with a new prompt on every request (wrk substitutes a counter for __N__).
@@ -408,6 +440,7 @@ class Bench:
             f"   ratio    {ratio:.0%} of bare (per server CPU-second {cpu_ratio:.0%}); answer body {len(answer)} B, "
             f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens"
         )
+        self.vs_ref("chat non-stream req/s", out, "req")
         if "mockllm-distinct" in out:
             d_ratio = out["mockllm-distinct"]["req_per_s"] / out["bare"]["req_per_s"]
             out["ratio_distinct"] = d_ratio
@@ -507,14 +540,15 @@ class Bench:
         body_file = self.file("stream.json", json.dumps(STREAM_BODY))
         bare_args = ["--events-file", str(self.workdir / "events.json")]
         bare_args += ["--headers-file", str(self.workdir / "events-headers.json")]
-        with (
-            running("mockllm", mockllm_cmd(), self.cpus.server, self.workdir) as mock,
-            running("bare", bare_cmd("sse", 0, *bare_args), self.cpus.server, self.workdir) as bare,
-        ):
-            for server in (mock, bare):
+        with ExitStack() as stack:
+            mocks = [
+                stack.enter_context(running(n, c, self.cpus.server, self.workdir, w)) for n, c, w in self.servers()
+            ]
+            bare = stack.enter_context(running("bare", bare_cmd("sse", 0, *bare_args), self.cpus.server, self.workdir))
+            for server in (*mocks, bare):
                 status, _, body = fetch(server.port, STREAM_BODY)
                 assert status == 200 and len(body) == len(raw) and body.count(b"data: ") == len(events)
-            rounds = self._compare([mock, bare], body_file)
+            rounds = self._compare([*mocks, bare], body_file)
         out: dict[str, Any] = {"events_per_stream": len(events), "stream_bytes": len(raw), "client": self.client}
         for name, rs in rounds.items():
             out[name] = self._summarise(rs, "chunks", per_request=len(events))
@@ -527,6 +561,7 @@ class Bench:
             f"   ratio    {ratio:.2f}x bare (per server CPU-second {cpu_ratio:.2f}x); a stream is {len(events)} "
             f"events, {len(raw)} B (chunks/s = complete streams/s x {len(events)})"
         )
+        self.vs_ref("chat stream chunks/s", out, "chunks")
         self.results["stream"] = out
         ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
         self.goal("stream chunks/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
@@ -767,6 +802,12 @@ def main(argv: list[str] | None = None) -> int:
         help="throughput load generator (auto: wrk, apt-installed when missing and root, else python)",
     )
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="also measure the server of an earlier commit (e.g. HEAD~3, a tag) in the same rounds: "
+        "non-stream and stream throughput, reported as a ratio (goal >= 90%%)",
+    )
     args = parser.parse_args(argv)
     selected = list(NAMES)
     if args.only:
