@@ -33,20 +33,7 @@ def run_agent(client, question, stream=False, max_steps=5):
             message = message.choices[0].message
         if not message.tool_calls:
             return message.content, calls
-        messages.append(
-            {
-                "role": "assistant",
-                "content": message.content,
-                "tool_calls": [
-                    {
-                        "id": c.id,
-                        "type": "function",
-                        "function": {"name": c.function.name, "arguments": c.function.arguments},
-                    }
-                    for c in message.tool_calls
-                ],
-            }
-        )
+        messages.append(message.model_dump(exclude_none=True))  # the assistant turn, as the SDK gave it
         for call in message.tool_calls:
             calls.append((call.function.name, json.loads(call.function.arguments)))
             result = get_weather(**json.loads(call.function.arguments))

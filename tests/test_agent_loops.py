@@ -536,3 +536,16 @@ def test_examples_folder_passes() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert re.search(r"\b(1[3-9]|[2-9]\d) passed\b", result.stdout), result.stdout[-500:]
+
+
+def test_readme_shows_the_example_verbatim() -> None:
+    """The README's "Testing an agent" blocks are the example files that the test above runs."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Testing an agent") : readme.index("## Admin API")]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
+    assert [kind for kind, _ in blocks] == ["yaml", "python", "python"]
+    example = (ROOT / "examples" / "test_agent_loop.py").read_text(encoding="utf-8")
+    fixtures = (ROOT / "examples" / "llm-fixtures" / "agent.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(blocks[0][1]) == yaml.safe_load(fixtures)
+    for _, code in blocks[1:]:
+        assert code in example, code[:200]
