@@ -16,11 +16,21 @@ What a recorded fixture matches, and why:
 * ``system_sha256`` / ``tools_sha256``: hashes of the system/developer text and of the ``tools`` array,
   so the same question under another prompt or tool set is another exchange, without copying long
   prompts and schemas into the file;
-* ``image_count`` and, outside plain text, ``response_format``.
+* ``image_count`` and, outside plain text, ``response_format``;
+* where the conversation stands, for agent loops (every step of which repeats the same user message):
+  ``turn`` (assistant messages so far), ``tool_result`` (``false``, or the tool whose result is the
+  newest message; ``true`` after parallel calls of several tools) and ``loop_sha256``, a hash of the
+  messages after the last user message (:func:`~mockllm.core.matching.loop_digest`: the tool calls with
+  their ids and arguments, and the tool results). So each step of a loop is its own fixture with one
+  reply, and replaying the loop gives the same calls and answer however often it runs; two loops from
+  the same question whose calls or results differ are separate fixtures too. These are computed from
+  the neutral message list (:func:`conversation`) by the same functions the replay server matches with.
 
-The same conditions met again (a retry, or "continue" in a later turn) add the answer to that fixture's
-``replies``: replayed in the recorded order, each request gets its own answer. Re-recording into a
-folder replaces a fixture recorded by an earlier run with the same conditions.
+The same conditions met again (a retry: the same conversation sent again) add the answer to that
+fixture's ``replies``: replayed in the recorded order, each request gets its own answer. Re-recording
+into a folder replaces a fixture recorded by an earlier run with the same conditions; a loop's later
+steps name the tool-call ids of their take in ``loop_sha256``, so a new take of a loop writes new files
+for them and the old ones stay behind, matching nothing.
 
 Timing: each stream's time to first token and tokens per second are measured. By default
 (``--pacing latency``) they go to ``models.yaml`` as the model's ``ttft_ms`` / ``tokens_per_second``
@@ -63,7 +73,8 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from .config import BOUNDS, Bound
 from .core import tokens
 from .core.catalog import BUILTIN_MODELS, ModelInfo
-from .core.matching import system_digest, tools_digest
+from .core.conversation import TOOL_RESULT_ROLES, Message, answered_tools, conversation_turn
+from .core.matching import loop_digest, system_digest, tools_digest
 from .http.serving import listen, shown_host, stop_on_signal
 
 __all__ = ["Recorder", "add_record_parser", "main", "make_record_app", "run_record"]
@@ -128,6 +139,30 @@ def _messages(body: dict[str, Any]) -> list[Any]:
     return messages if isinstance(messages, list) else []
 
 
+def conversation(messages: list[Any]) -> list[Message]:
+    """The wire messages as the neutral :class:`~mockllm.core.conversation.Message` list the server's conditions
+    read, so ``turn``, ``tool_result`` and ``loop_sha256`` are computed here by the very functions a
+    replay matches with. Lenient: a malformed message is skipped (the upstream judges validity, and a
+    request it rejects with a 400 is not recorded)."""
+    found: list[Message] = []
+    for m in messages:
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+            continue
+        calls = m.get("tool_calls")
+        name, call_id = m.get("name"), m.get("tool_call_id")
+        found.append(
+            Message(
+                role=m["role"],
+                text=_message_text(m),
+                content=None,
+                name=name if isinstance(name, str) else None,
+                tool_calls=[c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else None,
+                tool_call_id=call_id if isinstance(call_id, str) else None,
+            )
+        )
+    return found
+
+
 def match_for(body: dict[str, Any]) -> dict[str, Any]:
     """The ``match:`` block that picks exactly this request out of a session (see the module docstring)."""
     messages = _messages(body)
@@ -152,6 +187,12 @@ def match_for(body: dict[str, Any]) -> dict[str, Any]:
     response_format = body.get("response_format")
     if isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema"):
         match["response_format"] = response_format["type"]
+    neutral = conversation(messages)
+    answered = answered_tools(neutral)
+    ends_with_result = bool(neutral) and neutral[-1].role in TOOL_RESULT_ROLES
+    match["turn"] = conversation_turn(neutral)
+    match["tool_result"] = (answered[-1] if len(set(answered)) == 1 else True) if ends_with_result else False
+    match["loop_sha256"] = loop_digest(neutral)
     return match
 
 
@@ -354,7 +395,8 @@ class Recorder:
         """Record one exchange; return the fixture file it went to."""
         match = match_for(body)
         digest = hashlib.sha256(json.dumps(match, sort_keys=True).encode()).hexdigest()[:10]
-        name = f"{_slug(body)}-{digest}"
+        slug = _slug(body) + (f"-turn{match['turn']}" if match["turn"] else "")
+        name = f"{slug}-{digest}"
         model_id = str(body.get("model", ""))
         encoding = _CATALOG[model_id].encoding if model_id in _CATALOG else "o200k_base"
         if capture is not None:
@@ -375,7 +417,7 @@ class Recorder:
         if recorded is None:
             path = self._earlier.pop(name, None)
             if path is None:
-                path = self.out / f"{self._next:04d}-{_slug(body)}.yaml"
+                path = self.out / f"{self._next:04d}-{slug}.yaml"
                 self._next += 1
             recorded = self._fixtures[name] = _Recorded(name, path, match, [])
         recorded.replies.append(reply)

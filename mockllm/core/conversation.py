@@ -14,6 +14,7 @@ available as ``raw`` for the journal and for fixtures that match on arbitrary fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -147,9 +148,86 @@ class Conversation:
         return "\n".join(m.text for m in self.messages if m.role in ("system", "developer"))
 
     @property
+    def turn(self) -> int:
+        """How many assistant messages the conversation already holds (0 on an agent's first call)."""
+        return conversation_turn(self.messages)
+
+    @property
+    def ends_with_tool_result(self) -> bool:
+        """The newest message is a tool result (role ``tool``, or the deprecated ``function``)."""
+        return bool(self.messages) and self.messages[-1].role in TOOL_RESULT_ROLES
+
+    @property
+    def answered_tools(self) -> tuple[str, ...]:
+        """The tools whose results are the newest messages (see :func:`answered_tools`)."""
+        return answered_tools(self.messages)
+
+    @property
     def images(self) -> list[ImageInfo]:
         return [p.image for m in self.messages if isinstance(m.content, list) for p in m.content if p.image]
 
     @property
     def audios(self) -> list[AudioInfo]:
         return [p.audio for m in self.messages if isinstance(m.content, list) for p in m.content if p.audio]
+
+
+# ----- the conversation's state ---------------------------------------------------------------------
+#
+# Questions about where an agent loop stands, asked of the neutral message list rather than of any wire
+# format: the Chat Completions validator builds these messages directly, and the other APIs (Responses'
+# ``function_call_output`` items, Anthropic's ``tool_result`` blocks) are translated into the same shape
+# (assistant messages carrying ``tool_calls``, results as role ``tool`` with a ``tool_call_id``), so
+# ``turn`` and ``tool_result`` conditions mean the same thing whichever API carried the conversation.
+
+TOOL_RESULT_ROLES = frozenset({"tool", "function"})
+
+
+def conversation_turn(messages: Sequence[Message]) -> int:
+    """The number of assistant messages already in the conversation: each model answer is one turn."""
+    return sum(1 for m in messages if m.role == "assistant")
+
+
+def call_name(call: Any) -> str | None:
+    """The tool name of one entry of an assistant message's ``tool_calls`` (function or custom tool)."""
+    if not isinstance(call, dict):
+        return None
+    body = call.get("function") if call.get("type", "function") == "function" else call.get("custom")
+    name = body.get("name") if isinstance(body, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def answered_tools(messages: Sequence[Message]) -> tuple[str, ...]:
+    """Names of the tools whose results close the conversation, oldest first; () when it ends otherwise.
+
+    The results are the trailing run of ``tool``/``function`` messages: after parallel calls the client
+    sends one result per call, and each of them answers the model's latest move. A ``tool`` message is
+    named through the assistant message whose ``tool_calls`` holds its ``tool_call_id``; a ``function``
+    message names itself. A result whose call cannot be found (impossible after validation) is skipped.
+    """
+    end = len(messages)
+    start = end
+    while start > 0 and messages[start - 1].role in TOOL_RESULT_ROLES:
+        start -= 1
+    if start == end:
+        return ()
+    names: dict[str, str] = {}  # call id -> tool name, from the assistant messages before the results
+    for message in messages[:start]:
+        if message.role == "assistant" and message.tool_calls:
+            for call in message.tool_calls:
+                name = call_name(call)
+                if name is not None and isinstance(call.get("id"), str):
+                    names[call["id"]] = name
+    found: list[str] = []
+    for message in messages[start:end]:
+        name = message.name if message.role == "function" else names.get(message.tool_call_id or "")
+        if name is not None:
+            found.append(name)
+    return tuple(found)
+
+
+def loop_messages(messages: Sequence[Message]) -> Sequence[Message]:
+    """The messages after the last user message: the agent loop so far (all of them if no user spoke)."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].role == "user":
+            return messages[index + 1 :]
+    return messages

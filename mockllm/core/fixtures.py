@@ -265,9 +265,19 @@ class MatchModel(_Strict):
     image_sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
     response_format: Literal["text", "json_object", "json_schema"] | None = None
     tool: str | None = Field(None, min_length=1)
+    tool_result: bool | str | None = None
+    turn: int | None = Field(None, ge=0)
+    loop_sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
     stream: bool | None = None
     headers: dict[str, str] | None = None
     session: str | None = Field(None, min_length=1)
+
+    @field_validator("tool_result", mode="before")
+    @classmethod
+    def _tool_result(cls, value: Any) -> Any:
+        if value is None or isinstance(value, bool) or (isinstance(value, str) and value):
+            return value
+        raise ValueError(f"must be true, false or a tool name, got {_describe_input(value)}")
 
     @field_validator("user_regex")
     @classmethod
@@ -309,6 +319,12 @@ class MatchModel(_Strict):
             parts.append(m.ResponseFormatIs(self.response_format))
         if self.tool is not None:
             parts.append(m.OffersTool(self.tool))
+        if self.tool_result is not None:
+            parts.append(m.ToolResult(self.tool_result))
+        if self.turn is not None:
+            parts.append(m.Turn(self.turn))
+        if self.loop_sha256 is not None:
+            parts.append(m.LoopSha(self.loop_sha256))
         if self.stream is not None:
             parts.append(m.Stream(self.stream))
         for name, value in sorted((self.headers or {}).items()):
@@ -1077,7 +1093,7 @@ def check_files(
     loader = _Loader(known_presets=known_presets, known_faults=known_faults, catalog=catalog)
     loader.load_paths(paths)
     fixtures = loader.fixtures
-    warnings = [*loader.warnings, *_shadow_warnings(fixtures), *_json_warnings(fixtures)]
+    warnings = [*loader.warnings, *_shadow_warnings(fixtures), *_loop_warnings(fixtures), *_json_warnings(fixtures)]
     return CheckReport(
         files=list(loader.files),
         fixtures=len(fixtures),
@@ -1105,6 +1121,24 @@ def _shadow_warnings(fixtures: list[Fixture]) -> list[str]:
                     "and is tried first"
                 )
                 break
+    return warnings
+
+
+def _loop_warnings(fixtures: list[Fixture]) -> list[str]:
+    """``turn: 0`` with a ``tool_result`` other than false: a tool result answers an assistant message's
+    call, so the conversation already holds one (usually ``turn: 1`` was meant). Only a deprecated
+    ``function`` message sent with no assistant message before it could match such a fixture."""
+    warnings: list[str] = []
+    for fx in fixtures:
+        turns = [c.count for c in fx.conditions if isinstance(c, m.Turn)]
+        results = [c.value for c in fx.conditions if isinstance(c, m.ToolResult) and c.value is not False]
+        if 0 in turns and results:
+            shown = "true" if results[0] is True else results[0]
+            warnings.append(
+                f"{fx.source}: fixtures[{fx.index}] ({fx.name}): will not match an agent loop: tool_result: {shown} "
+                "answers an assistant message's tool call, but turn: 0 means there is none yet (the first tool "
+                "result arrives on turn 1)"
+            )
     return warnings
 
 

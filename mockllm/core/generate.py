@@ -178,8 +178,7 @@ def tool_to_call(request: Conversation) -> list[ToolSpec]:
     hits = [t for t in tools if _words(t.name.replace("_", " ").replace("-", " ")) & user_words]
     if choice.mode == "required":
         return (hits or tools)[: (len(hits) if request.parallel_tool_calls and hits else 1)]
-    ends_with_tool_result = bool(request.messages) and request.messages[-1].role in ("tool", "function")
-    if ends_with_tool_result or not hits:
+    if request.ends_with_tool_result or not hits:
         return []
     return hits if request.parallel_tool_calls else hits[:1]
 

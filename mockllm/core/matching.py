@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Literal
 
-from .conversation import Conversation, ImageInfo
+from .conversation import Conversation, ImageInfo, Message, call_name, loop_messages
 
 try:  # see guard 3 in the module docstring
     import regex as _regex_engine
@@ -67,6 +67,7 @@ __all__ = [
     "Header",
     "ImageCount",
     "ImageSha",
+    "LoopSha",
     "Model",
     "Not",
     "OffersTool",
@@ -76,12 +77,15 @@ __all__ = [
     "Stream",
     "System",
     "SystemSha",
+    "ToolResult",
     "ToolsSha",
+    "Turn",
     "UnsafeRegexError",
     "UserContains",
     "UserRegex",
     "UserSha",
     "compile_user_regex",
+    "loop_digest",
     "system_digest",
     "tools_digest",
 ]
@@ -168,6 +172,29 @@ class RequestView:
     def tool_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.request.tools)
 
+    @cached_property
+    def turn(self) -> int:
+        return self.request.turn
+
+    @cached_property
+    def answered_tools(self) -> tuple[str, ...]:
+        return self.request.answered_tools
+
+    @cached_property
+    def loop_sha256(self) -> str:
+        return loop_digest(self.request.messages)
+
+    @cached_property
+    def newest(self) -> str:
+        """The newest message in words, for failure explanations ("a 'user' message", "the result of ...")."""
+        messages = self.request.messages
+        if not messages:
+            return "no messages"
+        if self.request.ends_with_tool_result:
+            names = self.answered_tools
+            return "the result of " + (" and ".join(repr(n) for n in names) if names else "an unknown tool call")
+        return f"a {messages[-1].role!r} message"
+
 
 def system_digest(text: str) -> str:
     """sha256 (hex) of a text's UTF-8 bytes: the system/developer text as :attr:`Conversation.system_text`
@@ -180,6 +207,33 @@ def tools_digest(tools: typing.Any) -> str:
     no tools hashes as ``[]``, so "no tools" is a value a fixture can require too."""
     text = json.dumps(tools or [], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def loop_digest(messages: typing.Sequence[Message]) -> str:
+    """sha256 (hex) of the agent loop so far: the messages after the last user message, each reduced to
+    role, text, tool calls (id, name, arguments) and the ``tool_call_id`` or function name it answers, as
+    canonical JSON. Reduced, so that what a client echoes back differently from how the model sent it
+    (``content: null`` or ``""``, extra ``refusal``/``annotations`` keys) does not change the digest."""
+    reduced = []
+    for message in loop_messages(messages):
+        calls = [
+            [call.get("id"), call_name(call), _call_input(call)]
+            for call in message.tool_calls or ()
+            if isinstance(call, dict)
+        ]
+        answers = (
+            message.tool_call_id if message.role == "tool" else (message.name if message.role == "function" else None)
+        )
+        reduced.append([message.role, message.text, calls, answers])
+    text = json.dumps(reduced, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _call_input(call: dict[str, typing.Any]) -> typing.Any:
+    body = call.get("function") if call.get("type", "function") == "function" else call.get("custom")
+    if not isinstance(body, dict):
+        return None
+    return body.get("arguments") if "arguments" in body else body.get("input")
 
 
 def as_view(request: Conversation | RequestView) -> RequestView:
@@ -617,6 +671,88 @@ class OffersTool(Condition):
     def explain(self, view: RequestView) -> str:
         offered = list(view.tool_names)
         return f"tool: expected a tool named {self.name!r}, got {offered if offered else 'no tools'}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult(Condition):
+    """``tool_result``: whether the newest message is a tool result (``true``/``false``), or a result of a
+    call to the tool of this name (after parallel calls, any of the results sent back together)."""
+
+    value: bool | str
+    key: ClassVar[str] = "tool_result"
+    cost: ClassVar[int] = 2
+
+    def test(self, view: RequestView) -> bool:
+        if self.value is True:
+            return view.request.ends_with_tool_result
+        if self.value is False:
+            return not view.request.ends_with_tool_result
+        return self.value in view.answered_tools
+
+    def describe(self) -> str:
+        if self.value is True:
+            return "a tool result as the newest message"
+        if self.value is False:
+            return "a newest message that is not a tool result"
+        return f"the result of a call to {self.value!r}"
+
+    def explain(self, view: RequestView) -> str:
+        if self.value is True:
+            return f"tool_result: expected the newest message to be a tool result, got {view.newest}"
+        if self.value is False:
+            return f"tool_result: expected the newest message not to be a tool result, got {view.newest}"
+        return f"tool_result: expected the result of a call to {self.value!r}, got {view.newest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn(Condition):
+    """``turn``: how many assistant messages the conversation already holds (0 on the first call), so each
+    step of an agent loop, which repeats the same user message, can be told apart."""
+
+    count: int
+    key: ClassVar[str] = "turn"
+    cost: ClassVar[int] = 2
+
+    def test(self, view: RequestView) -> bool:
+        return view.turn == self.count
+
+    def describe(self) -> str:
+        return f"turn {self.count}"
+
+    def explain(self, view: RequestView) -> str:
+        return (
+            f"turn: expected {self.count} assistant message(s) before this request, got {view.turn} "
+            f"(newest: {view.newest})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoopSha(Condition):
+    """``loop_sha256``: the messages after the last user message hash to this (:func:`loop_digest`).
+
+    Written by ``mockllm record`` so that two agent loops started by the same question, whose tool calls
+    or tool results differ, are two recordings rather than one sequence.
+    """
+
+    sha256: str
+    key: ClassVar[str] = "loop_sha256"
+    cost: ClassVar[int] = 8
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", self.sha256.lower())
+
+    def test(self, view: RequestView) -> bool:
+        return view.loop_sha256 == self.sha256
+
+    def describe(self) -> str:
+        return f"agent loop with sha256 {self.sha256[:12]}…"
+
+    def explain(self, view: RequestView) -> str:
+        after = len(loop_messages(view.request.messages))
+        return (
+            f"loop_sha256: expected {self.sha256[:12]}…, got {view.loop_sha256[:12]}… ({after} message(s) after "
+            f"the last user message, newest: {view.newest})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
