@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check mockllm tests bench examples
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 # `make fuzz` (CASES=10000): spec-driven fuzzing, counts by outcome. `make soak DURATION=30m`: mixed
 # traffic at a fixed rate, RSS / descriptors / tasks sampled, drift printed (RATE requests per second).
