@@ -56,6 +56,7 @@ class Outcome:
     raw: Any = None
     payload: dict[str, Any] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] | None = None  # an answer without a Completion (embeddings): what it billed
 
 
 def error_outcome(error: ApiError, request_id: str | None = None) -> Outcome:
@@ -132,6 +133,8 @@ class Pipeline:
                 inspect_audio=self._inspect_audio,
                 check_strict_schema=self._check_strict,
             )
+            if model.embedding_dims:
+                raise _not_a_chat_model()
             self.profile.check(request, model)
             prompt = shaping.prompt_usage(request, model)
             shaping.check_context(request, model, prompt.total)
@@ -211,6 +214,12 @@ class Pipeline:
             outcome.body = json.dumps(outcome.payload, ensure_ascii=False).encode()
         return outcome
 
+    def handle_embeddings(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
+        """Answer one ``/v1/embeddings`` request (see :mod:`mockllm.apis.embeddings.serve`)."""
+        from .apis.embeddings.serve import answer
+
+        return answer(self, body, headers)
+
     def decide(self, request: ChatRequest, model: ModelInfo, ids: RequestIds) -> Reply:
         """What to answer. Injected failures come first (the ``x-mockllm-fault`` header, then a chaos
         draw): an error replaces the answer; a transport fault is layered on the answer that would
@@ -287,9 +296,10 @@ class Pipeline:
             info=outcome.info,
         )
         entry.info["headers"] = {k: v for k, v in headers.items() if k.startswith(("x-mockllm", "x-stainless"))}
-        if completion is not None and outcome.model is not None:
-            entry.usage = completion.usage
-            entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, completion.usage)
+        usage = completion.usage if completion is not None else outcome.usage
+        if usage is not None and outcome.model is not None:
+            entry.usage = usage
+            entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, usage)
             if outcome.plan is not None:
                 entry.response = {"chunks": len(outcome.plan), "sent": outcome.info.get("events_sent")}
             else:
@@ -349,6 +359,17 @@ def fault_from_header(value: str) -> Reply:
             param="x-mockllm-fault",
             code="invalid_fault",
         ) from None
+
+
+def _not_a_chat_model() -> ApiError:
+    """An embedding model named on the chat endpoint: OpenAI's answer for models that are not chat models
+    (recalled from the live API, not in a recording [UNVERIFIED])."""
+    return ApiError(
+        404,
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+        param="model",
+    )
 
 
 def _has_answer(reply: Reply) -> bool:

@@ -1,0 +1,1 @@
+"""The APIs mockllm serves beside chat completions, one package each."""

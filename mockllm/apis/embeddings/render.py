@@ -1,0 +1,60 @@
+"""The ``/v1/embeddings`` answer body, written directly as bytes.
+
+Why not ``json.dumps`` of a dict: a batch of 2,048 vectors of 1,536 floats is three million numbers,
+and the generic encoder spends most of a second on them. Vectors are float32 arrays already (see
+``vectors.py``); a ``base64`` answer is their little-endian bytes, base64-encoded
+(PROTOCOL-embeddings.md §3.4), and a ``float`` answer writes each float32 value with 9 significant
+digits, which always parses back to the same float32 (§3.5: parsing a float answer and casting to
+float32 reproduces the base64 bytes). Zeros, most coordinates of a sparse vector, are written ``0.0``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+from .vectors import little_endian
+
+__all__ = ["embeddings_body", "float_text"]
+
+
+def float_text(values: array) -> str:  # type: ignore[type-arg]
+    """``[v0,v1,...]`` with each float32 value in a form that round-trips to it exactly."""
+    out = ["0.0"] * len(values)
+    for i, v in enumerate(values):
+        if v:
+            text = "%.9g" % v  # noqa: UP031 - %-formatting is the fastest exact float32 form here
+            out[i] = text if "." in text or "e" in text else text + ".0"  # 1 -> 1.0: still a float to clients
+    return "[" + ",".join(out) + "]"
+
+
+def embeddings_body(
+    vectors: Sequence[array],  # type: ignore[type-arg]
+    *,
+    model: str,
+    prompt_tokens: int,
+    encoding_format: str,
+    style: str = "openai",
+) -> bytes:
+    """The 200 body: ``{"object": "list", "data": [...], "model", "usage"}`` (SiliconFlow: no ``object``
+    and ``completion_tokens: 0``, PROTOCOL-embeddings.md §5)."""
+    items: list[str] = []
+    b64 = encoding_format == "base64"
+    for index, values in enumerate(vectors):
+        if b64:
+            embedding = '"' + base64.b64encode(little_endian(values)).decode("ascii") + '"'
+        else:
+            embedding = float_text(values)
+        items.append(f'{{"object":"embedding","index":{index},"embedding":{embedding}}}')
+    usage: dict[str, Any]
+    if style == "siliconflow":
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 0, "total_tokens": prompt_tokens}
+        head = ""
+    else:
+        usage = {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}
+        head = '"object":"list",'
+    tail = f',"model":{json.dumps(model, ensure_ascii=False)},"usage":{json.dumps(usage)}}}'
+    return ("{" + head + '"data":[' + ",".join(items) + "]" + tail).encode()

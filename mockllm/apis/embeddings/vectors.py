@@ -1,0 +1,215 @@
+"""Seeded, meaningful embedding vectors: feature hashing of a text's surface, with no model weights.
+
+Why this algorithm: a retrieval test needs vectors that are deterministic (same text, same bytes, on
+every run and machine) and *meaningful* in the one sense a mock can honour without a neural model:
+texts that share words are close, texts that share none are not. Feature hashing gives both, costs
+microseconds per text, and needs no data files.
+
+The recipe (PROTOCOL-embeddings.md §7), for one text under one model and seed:
+
+1. **Normalise**: NFKC, then case-folding. Word tokens are runs of letters and digits (punctuation and
+   spaces separate them); every CJK ideograph, kana and hangul syllable is a token of its own, so
+   Chinese and Japanese, written without spaces, still get words (characters) and, through the pair
+   feature below, character bigrams.
+2. **Features**, each with a weight:
+   * every word, reduced by a light English suffix rule (``retrieved``/``retrieves`` → ``retriev``): 1.0,
+     or 0.15 for a stop word (``the``, ``of``, ``的``, ...), so shared grammar counts for little and
+     shared content words for much;
+   * every adjacent pair of tokens (a CJK character bigram, an English phrase): 0.5, unless both are
+     stop words;
+   * the character trigrams of each longer word, with boundary marks (``#em``, ``emb``, ...), 0.6 in all
+     per word, so ``embed`` and ``embedding``, or a typo, still overlap;
+   * a text with no word at all (punctuation, emoji, whitespace) falls back to its characters, so no
+     vector is ever zero.
+3. **Hashing**: each feature is hashed with keyed BLAKE2b (key: the server ``--seed`` and the model id,
+   never Python's salted ``hash()``) to two (coordinate, sign) pairs, and ``sign × weight`` is added
+   there. The model id in the key makes every model its own space (the same text under two models gives
+   unrelated vectors), and the seed gives another space with the same meaning.
+4. **Prefixes keep meaning**: of a feature's two coordinates, one is drawn uniformly from the first
+   256 and the other from the whole vector. So the first ``k`` coordinates still carry every feature
+   when ``k >= 256`` (and a share of them below), and ``dimensions: k`` can be exactly
+   ``normalize(native[:k])`` (PROTOCOL-embeddings.md §3.3) while still ranking the right document first.
+   (A smooth bias toward low indices, ``⌊D·u²⌋``, was tried first: it crowds the first coordinates,
+   which every text then shares, and lost a third of the benchmark's accuracy at 256.)
+5. **Unit length**: the vector (or its prefix) is L2-normalised in float64, then rounded to float32 once;
+   the ``float`` and ``base64`` answers carry these same float32 values.
+
+What the vectors are not: they know nothing of synonyms or meaning beyond shared surface features
+("car" and "automobile" are unrelated), and they are sparse (a short text touches a few hundred of the
+1,536 coordinates; the rest are 0).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import sys
+import unicodedata
+from array import array
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+__all__ = ["Space", "features", "near_twin", "resize", "to_float32"]
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+WORD_WEIGHT = 1.0
+STOP_WEIGHT = 0.15
+PAIR_WEIGHT = 0.5
+TRIGRAM_WEIGHT = 0.6  # shared by all the trigrams of one word
+TRIGRAM_MIN_LEN = 4
+PREFIX = 256  # every feature has one coordinate below this: dimensions >= 256 keep them all
+
+_STOP = frozenset(
+    """a an the and or but nor of to in on at by for with from into onto over under about after before
+    between through during without within is are was were be been being am do does did doing have has
+    had having can could should would will shall may might must it its this that these those there here
+    i me my we us our you your he him his she her they them their what which who whom whose when where
+    why how as if than then so not no yes also just very too all any some each every such only own same
+    other more most much many few s t d ll ve re m""".split()
+) | frozenset("的了是在和有我你他她它这那就也都不一个之与及或而被把对于上中下们着过吗呢吧啊")
+
+_SUFFIXES = (("ies", "y"), ("ing", ""), ("edly", ""), ("ed", ""), ("ly", ""))
+_ES_AFTER = ("s", "x", "z", "ch", "sh")
+
+
+def _stem(word: str) -> str:
+    """A deliberately light English suffix rule: plural and verb endings fold together, nothing more."""
+    if len(word) <= 4 or not word.isascii() or not word.isalpha():
+        return word
+    for suffix, repl in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + repl
+    if word.endswith("es") and word[:-2].endswith(_ES_AFTER):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def tokens_of(text: str) -> list[str]:
+    """Normalised word tokens (CJK characters one by one)."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def features(text: str) -> list[tuple[str, float]]:
+    """The weighted features of a text (repeats allowed: a repeated word weighs more)."""
+    words = tokens_of(text)
+    out: list[tuple[str, float]] = []
+    if not words:
+        chars = [c for c in unicodedata.normalize("NFKC", text) if not c.isspace()]
+        if chars:
+            return [("c:" + c, WORD_WEIGHT) for c in chars]
+        return [("ws:" + text, WORD_WEIGHT)]  # whitespace only: a valid input (VCR), a vector of its own
+    stems = [_stem(w) for w in words]
+    stops = [w in _STOP for w in words]
+    for word, stem, stop in zip(words, stems, stops, strict=True):
+        out.append(("w:" + stem, STOP_WEIGHT if stop else WORD_WEIGHT))
+        if not stop and len(word) >= TRIGRAM_MIN_LEN and not _CJK_CHAR.match(word):
+            marked = f"#{word}#"
+            count = len(marked) - 2
+            weight = TRIGRAM_WEIGHT / math.sqrt(count)
+            out.extend(("g:" + marked[i : i + 3], weight) for i in range(count))
+    for i in range(len(stems) - 1):
+        if not (stops[i] and stops[i + 1]):
+            out.append((f"p:{stems[i]} {stems[i + 1]}", PAIR_WEIGHT))
+    return out
+
+
+@lru_cache(maxsize=262_144)
+def _buckets(key: bytes, native: int, feature: str) -> tuple[tuple[int, float], ...]:
+    """(coordinate, sign) pairs of one feature in one space; memoised, since words repeat across texts.
+
+    One coordinate is uniform over the first :data:`PREFIX` coordinates, the other over all of them
+    (step 4 of the module docstring)."""
+    digest = hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), key=key, digest_size=16).digest()
+    low = int.from_bytes(digest[:8], "little")
+    high = int.from_bytes(digest[8:], "little")
+    return (
+        ((low >> 1) % min(PREFIX, native), -1.0 if low & 1 else 1.0),
+        ((high >> 1) % native, -1.0 if high & 1 else 1.0),
+    )
+
+
+class Space:
+    """One model's vector space under one seed: ``native`` coordinates, keyed hashing."""
+
+    __slots__ = ("key", "native")
+
+    def __init__(self, model: str, native: int, seed: int) -> None:
+        self.native = native
+        self.key = hashlib.blake2b(f"mockllm-embeddings:{seed}:{model}".encode(), digest_size=32).digest()
+
+    def sparse(self, text: str) -> dict[int, float]:
+        """The unnormalised vector of ``text`` as {coordinate: value} (every other coordinate is 0)."""
+        vector: dict[int, float] = {}
+        key, native = self.key, self.native
+        get = vector.get
+        for feature, weight in features(text):
+            for index, sign in _buckets(key, native, feature):
+                vector[index] = get(index, 0.0) + sign * weight
+        return vector
+
+    def fallback(self, text: str, size: int) -> dict[int, float]:
+        """A unit vector for a text whose first ``size`` coordinates are all 0 (tiny ``dimensions``):
+        one coordinate and sign drawn from the text, so it is still deterministic and text-specific."""
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=self.key, digest_size=8).digest()
+        raw = int.from_bytes(digest, "little")
+        return {(raw >> 1) % size: -1.0 if raw & 1 else 1.0}
+
+    def embed(self, text: str, size: int) -> dict[int, float]:
+        """``normalize(native[:size])`` of ``text``, sparse, in float64 (round with :func:`to_float32`)."""
+        return unit(self.sparse(text), size) or self.fallback(text, size)
+
+
+def unit(vector: dict[int, float], size: int) -> dict[int, float]:
+    """The first ``size`` coordinates, L2-normalised; {} when they are all 0."""
+    kept = {i: v for i, v in vector.items() if i < size and v != 0.0}
+    norm = math.sqrt(math.fsum(v * v for v in kept.values()))
+    if norm == 0.0 or not math.isfinite(norm):
+        return {}
+    return {i: v / norm for i, v in kept.items()}
+
+
+def resize(values: Sequence[float], size: int) -> dict[int, float]:
+    """A pinned vector (fixture ``embedding:``) cut or zero-padded to ``size``, normalised; {} if zero."""
+    return unit({i: float(v) for i, v in enumerate(values[:size])}, size)
+
+
+def near_twin(space: Space, like: str, text: str, size: int, *, strength: float = 0.15) -> dict[int, float]:
+    """Fixture ``like:``: the vector of ``like`` nudged toward ``text`` by ``strength`` (cosine with the
+    vector of ``like`` about 0.99): a near-duplicate on demand, deterministic like everything else."""
+    base = space.embed(like, size)
+    nudge = space.embed(text, size)
+    mixed = dict(base)
+    for i, v in nudge.items():
+        mixed[i] = mixed.get(i, 0.0) + strength * v
+    return unit(mixed, size) or base
+
+
+def to_float32(vector: dict[int, float], size: int) -> array:  # type: ignore[type-arg]
+    """The dense float32 vector (``array('f')``, host order) of a sparse one."""
+    out = array("f", bytes(4 * size))
+    for i, v in vector.items():
+        out[i] = v
+    return out
+
+
+def little_endian(values: array) -> bytes:  # type: ignore[type-arg]
+    """The float32 values as little-endian bytes: the base64 wire layout (PROTOCOL-embeddings.md §3.4)."""
+    if sys.byteorder == "big":  # pragma: no cover - every supported host is little-endian
+        values = array("f", values)
+        values.byteswap()
+    return values.tobytes()
+
+
+def cosine(a: Iterable[float], b: Iterable[float]) -> float:
+    """Plain cosine of two dense vectors (for tests, the bench and README examples)."""
+    a, b = list(a), list(b)
+    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
+    na = math.sqrt(math.fsum(x * x for x in a))
+    nb = math.sqrt(math.fsum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
