@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import base64
 import json
-from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from .vectors import little_endian
+from .vectors import Dense, little_endian
 
 __all__ = ["embeddings_body", "float_text"]
 
 
-def float_text(values: array) -> str:  # type: ignore[type-arg]
+def float_text(vector: Dense) -> str:
     """``[v0,v1,...]`` with each float32 value in a form that round-trips to it exactly."""
+    values = vector.values
     out = ["0.0"] * len(values)
-    for i, v in enumerate(values):
+    for i in vector.support:
+        v = values[i]
         if v:
             text = "%.9g" % v  # noqa: UP031 - %-formatting is the fastest exact float32 form here
             out[i] = text if "." in text or "e" in text else text + ".0"  # 1 -> 1.0: still a float to clients
@@ -32,7 +33,7 @@ def float_text(values: array) -> str:  # type: ignore[type-arg]
 
 
 def embeddings_body(
-    vectors: Sequence[array],  # type: ignore[type-arg]
+    vectors: Sequence[Dense],
     *,
     model: str,
     prompt_tokens: int,
@@ -43,11 +44,11 @@ def embeddings_body(
     and ``completion_tokens: 0``, PROTOCOL-embeddings.md §5)."""
     items: list[str] = []
     b64 = encoding_format == "base64"
-    for index, values in enumerate(vectors):
+    for index, vector in enumerate(vectors):
         if b64:
-            embedding = '"' + base64.b64encode(little_endian(values)).decode("ascii") + '"'
+            embedding = '"' + base64.b64encode(little_endian(vector.values)).decode("ascii") + '"'
         else:
-            embedding = float_text(values)
+            embedding = float_text(vector)
         items.append(f'{{"object":"embedding","index":{index},"embedding":{embedding}}}')
     usage: dict[str, Any]
     if style == "siliconflow":

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from array import array
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,7 @@ from ...faults import error_from_spec
 from ...reply import FaultSpec, Reply
 from .render import embeddings_body
 from .validate import EmbeddingRequest, validate_embedding_request
-from .vectors import Space, near_twin, resize, to_float32
+from .vectors import Dense, Space, near_twin, resize, to_float32
 
 if TYPE_CHECKING:
     from ...ids import RequestIds
@@ -79,7 +78,7 @@ def _decide(
     return pins, summary
 
 
-def _vector(space: Space, text: str, size: int, pin: Reply | None) -> array:  # type: ignore[type-arg]
+def _vector(space: Space, text: str, size: int, pin: Reply | None) -> Dense:
     if pin is None:
         sparse = space.embed(text, size)
     elif pin.embedding is not None:

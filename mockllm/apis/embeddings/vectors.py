@@ -48,9 +48,10 @@ import sys
 import unicodedata
 from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Space", "features", "near_twin", "resize", "to_float32"]
+__all__ = ["Dense", "Space", "features", "near_twin", "resize", "to_float32"]
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
@@ -190,12 +191,21 @@ def near_twin(space: Space, like: str, text: str, size: int, *, strength: float 
     return unit(mixed, size) or base
 
 
-def to_float32(vector: dict[int, float], size: int) -> array:  # type: ignore[type-arg]
-    """The dense float32 vector (``array('f')``, host order) of a sparse one."""
+@dataclass(slots=True, frozen=True)
+class Dense:
+    """A vector as sent: float32 ``values`` (``array('f')``, host order) and the coordinates that are not
+    0 (``support``), so writing it as text only formats those."""
+
+    values: array  # type: ignore[type-arg]
+    support: tuple[int, ...]
+
+
+def to_float32(vector: dict[int, float], size: int) -> Dense:
+    """The dense float32 vector of a sparse one."""
     out = array("f", bytes(4 * size))
     for i, v in vector.items():
         out[i] = v
-    return out
+    return Dense(out, tuple(sorted(vector)))
 
 
 def little_endian(values: array) -> bytes:  # type: ignore[type-arg]
