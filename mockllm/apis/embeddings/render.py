@@ -19,17 +19,29 @@ from .vectors import Dense, little_endian
 
 __all__ = ["embeddings_body", "float_text"]
 
+_ZEROS = "0.0,"
+
 
 def float_text(vector: Dense) -> str:
-    """``[v0,v1,...]`` with each float32 value in a form that round-trips to it exactly."""
+    """``[v0,v1,...]`` with each float32 value in a form that round-trips to it exactly.
+
+    Built from runs: the zeros between two non-zero coordinates are one string repetition, so a sparse
+    vector costs what its non-zero values cost, not what its length does."""
     values = vector.values
-    out = ["0.0"] * len(values)
+    parts: list[str] = []
+    done = 0
     for i in vector.support:
         v = values[i]
-        if v:
-            text = "%.9g" % v  # noqa: UP031 - %-formatting is the fastest exact float32 form here
-            out[i] = text if "." in text or "e" in text else text + ".0"  # 1 -> 1.0: still a float to clients
-    return "[" + ",".join(out) + "]"
+        if not v:
+            continue
+        text = "%.9g" % v  # noqa: UP031 - %-formatting is the fastest exact float32 form here
+        if "." not in text and "e" not in text:
+            text += ".0"  # 1 -> 1.0: still a float to clients
+        parts.append(_ZEROS * (i - done))
+        parts.append(text + ",")
+        done = i + 1
+    parts.append(_ZEROS * (len(values) - done))
+    return "[" + "".join(parts)[:-1] + "]"
 
 
 def embeddings_body(
@@ -41,21 +53,22 @@ def embeddings_body(
     style: str = "openai",
 ) -> bytes:
     """The 200 body: ``{"object": "list", "data": [...], "model", "usage"}`` (SiliconFlow: no ``object``
-    and ``completion_tokens: 0``, PROTOCOL-embeddings.md §5)."""
-    items: list[str] = []
-    b64 = encoding_format == "base64"
-    for index, vector in enumerate(vectors):
-        if b64:
-            embedding = '"' + base64.b64encode(little_endian(vector.values)).decode("ascii") + '"'
-        else:
-            embedding = float_text(vector)
-        items.append(f'{{"object":"embedding","index":{index},"embedding":{embedding}}}')
+    and ``completion_tokens: 0``, PROTOCOL-embeddings.md §5). Assembled as bytes in one join."""
     usage: dict[str, Any]
     if style == "siliconflow":
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 0, "total_tokens": prompt_tokens}
-        head = ""
+        parts = [b'{"data":[']
     else:
         usage = {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}
-        head = '"object":"list",'
-    tail = f',"model":{json.dumps(model, ensure_ascii=False)},"usage":{json.dumps(usage)}}}'
-    return ("{" + head + '"data":[' + ",".join(items) + "]" + tail).encode()
+        parts = [b'{"object":"list","data":[']
+    b64 = encoding_format == "base64"
+    for index, vector in enumerate(vectors):
+        parts.append(b'{"object":"embedding","index":%d,"embedding":' % index if index == 0 else
+                     b',{"object":"embedding","index":%d,"embedding":' % index)  # fmt: skip
+        if b64:
+            parts.append(b'"' + base64.b64encode(little_endian(vector.values)) + b'"}')
+        else:
+            parts.append(float_text(vector).encode("ascii") + b"}")
+    tail = f'],"model":{json.dumps(model, ensure_ascii=False)},"usage":{json.dumps(usage)}}}'
+    parts.append(tail.encode())
+    return b"".join(parts)

@@ -28,7 +28,7 @@ from ...faults import error_from_spec
 from ...reply import FaultSpec, Reply
 from .render import embeddings_body
 from .validate import EmbeddingRequest, validate_embedding_request
-from .vectors import Dense, Space, near_twin, resize, to_float32
+from .vectors import Dense, Space, near_twin, resize, space, to_float32
 
 if TYPE_CHECKING:
     from ...ids import RequestIds
@@ -128,9 +128,9 @@ def answer(pipeline: Pipeline, body: bytes, headers: Mapping[str, str]) -> Outco
         outcome.info["body_bytes"] = size
         return outcome
 
-    space = Space(model.id, model.embedding_dims, pipeline.settings.seed)
+    vectors_space = space(model.id, model.embedding_dims, pipeline.settings.seed)
     dims = request.dimensions or model.embedding_dims
-    vectors = [_vector(space, item.text, dims, pin) for item, pin in zip(request.inputs, pins, strict=True)]
+    vectors = [_vector(vectors_space, item.text, dims, pin) for item, pin in zip(request.inputs, pins, strict=True)]
     style = pipeline.profile.embedding_style
     body_out = embeddings_body(
         vectors, model=request.model, prompt_tokens=prompt, encoding_format=request.encoding_format, style=style

@@ -42,6 +42,7 @@ What the vectors are not: they know nothing of synonyms or meaning beyond shared
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 import sys
@@ -51,7 +52,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Dense", "Space", "features", "near_twin", "resize", "to_float32"]
+__all__ = ["Dense", "Space", "features", "near_twin", "resize", "space", "to_float32"]
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
@@ -96,33 +97,47 @@ def tokens_of(text: str) -> list[str]:
     return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-def features(text: str) -> list[tuple[str, float]]:
-    """The weighted features of a text (repeats allowed: a repeated word weighs more)."""
-    words = tokens_of(text)
-    out: list[tuple[str, float]] = []
-    if not words:
-        chars = [c for c in unicodedata.normalize("NFKC", text) if not c.isspace()]
-        if chars:
-            return [("c:" + c, WORD_WEIGHT) for c in chars]
-        return [("ws:" + text, WORD_WEIGHT)]  # whitespace only: a valid input (VCR), a vector of its own
-    stems = [_stem(w) for w in words]
-    stops = [w in _STOP for w in words]
-    for word, stem, stop in zip(words, stems, stops, strict=True):
-        out.append(("w:" + stem, STOP_WEIGHT if stop else WORD_WEIGHT))
-        if not stop and len(word) >= TRIGRAM_MIN_LEN and not _CJK_CHAR.match(word):
-            marked = f"#{word}#"
-            count = len(marked) - 2
-            weight = TRIGRAM_WEIGHT / math.sqrt(count)
-            out.extend(("g:" + marked[i : i + 3], weight) for i in range(count))
-    for i in range(len(stems) - 1):
-        if not (stops[i] and stops[i + 1]):
-            out.append((f"p:{stems[i]} {stems[i + 1]}", PAIR_WEIGHT))
+def word_features(word: str) -> list[tuple[str, float]]:
+    """The weighted features one token contributes on its own: its stem and, for a longer non-CJK word,
+    its boundary-marked character trigrams."""
+    stop = word in _STOP
+    out = [("w:" + _stem(word), STOP_WEIGHT if stop else WORD_WEIGHT)]
+    if not stop and len(word) >= TRIGRAM_MIN_LEN and not _CJK_CHAR.match(word):
+        marked = f"#{word}#"
+        count = len(marked) - 2
+        weight = TRIGRAM_WEIGHT / math.sqrt(count)
+        out.extend(("g:" + marked[i : i + 3], weight) for i in range(count))
     return out
 
 
-@lru_cache(maxsize=262_144)
-def _buckets(key: bytes, native: int, feature: str) -> tuple[tuple[int, float], ...]:
-    """(coordinate, sign) pairs of one feature in one space; memoised, since words repeat across texts.
+def features(text: str) -> list[tuple[str, float]]:
+    """Every weighted feature of a text, in the order :meth:`Space.sparse` adds them (a repeated word
+    weighs more). For reading and tests; the hot path caches per word instead of listing these."""
+    words = tokens_of(text)
+    if not words:
+        return _fallback_features(text)
+    out = [f for word in words for f in word_features(word)]
+    stems = [_stem(w) for w in words]
+    out.extend((f"p:{a} {b}", PAIR_WEIGHT) for a, b, both in _pairs(words, stems) if not both)
+    return out
+
+
+def _fallback_features(text: str) -> list[tuple[str, float]]:
+    """A text without words: its characters, or (whitespace only, a valid input) the text itself."""
+    chars = [c for c in unicodedata.normalize("NFKC", text) if not c.isspace()]
+    if chars:
+        return [("c:" + c, WORD_WEIGHT) for c in chars]
+    return [("ws:" + text, WORD_WEIGHT)]
+
+
+def _pairs(words: list[str], stems: list[str]) -> Iterable[tuple[str, str, bool]]:
+    """Adjacent stems, with whether both words are stop words (such pairs are skipped)."""
+    for i in range(len(words) - 1):
+        yield stems[i], stems[i + 1], words[i] in _STOP and words[i + 1] in _STOP
+
+
+def _buckets(key: bytes, native: int, feature: str) -> tuple[tuple[int, float], tuple[int, float]]:
+    """(coordinate, sign) pairs of one feature in one space.
 
     One coordinate is uniform over the first :data:`PREFIX` coordinates, the other over all of them
     (step 4 of the module docstring)."""
@@ -135,23 +150,62 @@ def _buckets(key: bytes, native: int, feature: str) -> tuple[tuple[int, float], 
     )
 
 
-class Space:
-    """One model's vector space under one seed: ``native`` coordinates, keyed hashing."""
+Terms = tuple[tuple[int, float], ...]  # (coordinate, signed weight) pairs to add
+_CACHE_LIMIT = 200_000  # cached words and pairs per space; cleared when full (a cache, not a store)
 
-    __slots__ = ("key", "native")
+
+class Space:
+    """One model's vector space under one seed: ``native`` coordinates, keyed hashing.
+
+    Get one with :func:`space`: spaces are shared, so their caches (each word's and each word pair's
+    coordinates) serve every request. Words repeat across texts, so a batch mostly hits the cache.
+    """
+
+    __slots__ = ("_pairs", "_words", "key", "native")
 
     def __init__(self, model: str, native: int, seed: int) -> None:
         self.native = native
         self.key = hashlib.blake2b(f"mockllm-embeddings:{seed}:{model}".encode(), digest_size=32).digest()
+        self._words: dict[str, tuple[str, bool, Terms]] = {}
+        self._pairs: dict[tuple[str, str], Terms] = {}
+
+    def _terms(self, weighted: Iterable[tuple[str, float]]) -> Terms:
+        merged: dict[int, float] = {}
+        for feature, weight in weighted:
+            for index, sign in _buckets(self.key, self.native, feature):
+                merged[index] = merged.get(index, 0.0) + sign * weight
+        return tuple(merged.items())
+
+    def _word(self, word: str) -> tuple[str, bool, Terms]:
+        found = self._words.get(word)
+        if found is None:
+            if len(self._words) >= _CACHE_LIMIT:
+                self._words.clear()
+            found = self._words[word] = (_stem(word), word in _STOP, self._terms(word_features(word)))
+        return found
 
     def sparse(self, text: str) -> dict[int, float]:
         """The unnormalised vector of ``text`` as {coordinate: value} (every other coordinate is 0)."""
+        words = tokens_of(text)
+        if not words:
+            return dict(self._terms(_fallback_features(text)))
         vector: dict[int, float] = {}
-        key, native = self.key, self.native
         get = vector.get
-        for feature, weight in features(text):
-            for index, sign in _buckets(key, native, feature):
-                vector[index] = get(index, 0.0) + sign * weight
+        infos = [self._word(w) for w in words]
+        for _, _, terms in infos:
+            for index, value in terms:
+                vector[index] = get(index, 0.0) + value
+        pairs = self._pairs
+        for (stem_a, stop_a, _), (stem_b, stop_b, _) in itertools.pairwise(infos):
+            if stop_a and stop_b:
+                continue
+            terms = pairs.get((stem_a, stem_b))
+            if terms is None:
+                if len(pairs) >= _CACHE_LIMIT:
+                    pairs.clear()
+                terms = pairs[(stem_a, stem_b)] = self._terms(((f"p:{stem_a} {stem_b}", PAIR_WEIGHT),))
+            for index, value in terms:
+                vector[index] = get(index, 0.0) + value
         return vector
 
     def fallback(self, text: str, size: int) -> dict[int, float]:
@@ -164,6 +218,12 @@ class Space:
     def embed(self, text: str, size: int) -> dict[int, float]:
         """``normalize(native[:size])`` of ``text``, sparse, in float64 (round with :func:`to_float32`)."""
         return unit(self.sparse(text), size) or self.fallback(text, size)
+
+
+@lru_cache(maxsize=64)
+def space(model: str, native: int, seed: int) -> Space:
+    """The shared :class:`Space` of a model under a seed."""
+    return Space(model, native, seed)
 
 
 def unit(vector: dict[int, float], size: int) -> dict[int, float]:
