@@ -74,22 +74,28 @@ _STOP = frozenset(
     other more most much many few s t d ll ve re m""".split()
 ) | frozenset("的了是在和有我你他她它这那就也都不一个之与及或而被把对于上中下们着过吗呢吧啊")
 
-_SUFFIXES = (("ies", "y"), ("ing", ""), ("edly", ""), ("ed", ""), ("ly", ""))
+_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ing", ""), ("edly", ""), ("ed", ""), ("ly", ""))
 _ES_AFTER = ("s", "x", "z", "ch", "sh")
 
 
 def _stem(word: str) -> str:
-    """A deliberately light English suffix rule: plural and verb endings fold together, nothing more."""
-    if len(word) <= 4 or not word.isascii() or not word.isalpha():
+    """A deliberately light English suffix rule: plural and verb endings fold together (``retrieve``,
+    ``retrieves``, ``retrieved``, ``retrieving`` → ``retriev``), nothing more."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
         return word
+    stem = word
     for suffix, repl in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + repl
-    if word.endswith("es") and word[:-2].endswith(_ES_AFTER):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
+            stem = stem[: -len(suffix)] + repl
+            break
+    else:
+        if stem.endswith("es") and stem[:-2].endswith(_ES_AFTER):
+            stem = stem[:-2]
+        elif stem.endswith("s") and not stem.endswith("ss"):
+            stem = stem[:-1]
+    if len(stem) >= 4 and stem.endswith("e"):
+        stem = stem[:-1]
+    return stem
 
 
 def tokens_of(text: str) -> list[str]:
