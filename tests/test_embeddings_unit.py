@@ -142,3 +142,17 @@ def test_api_and_input_conditions_and_fixture_apis() -> None:
     assert match is not None and match.fixture.name == "err"  # the chat fixture is skipped, err is first
     other, _ = validate_embedding_request({"model": "text-embedding-3-small", "input": ["b"]}, catalog=Catalog())
     assert [(miss.name, miss.failures) for miss in table.explain(other)] == [("pin", ["input: expected 'a', got 'b'"])]
+
+
+def test_models_entry_defines_an_embedding_model() -> None:
+    loaded = parse_fixture_document(
+        {"models": [{"id": "my-embedder", "embedding_dims": 96, "shortenable": True, "dimension_choices": [32, 96]}]},
+        "t.yaml",
+    )
+    catalog = Catalog(loaded.models)
+    request, model = validate_embedding_request(
+        {"model": "my-embedder", "input": "x", "dimensions": 32}, catalog=catalog
+    )
+    assert (model.embedding_dims, request.dimensions, model.dimension_choices) == (96, 32, (32, 96))
+    with pytest.raises(ApiError, match="Supported values: \\[32, 96\\]"):
+        validate_embedding_request({"model": "my-embedder", "input": "x", "dimensions": 64}, catalog=catalog)
