@@ -40,7 +40,7 @@ __all__ = ["answer"]
 def _digest(request: EmbeddingRequest, seed: int) -> bytes:
     """What makes two requests the same (key order and encoding format aside), mixed with the seed."""
     material = [request.model, [item.text for item in request.inputs], request.dimensions, seed]
-    return hashlib.blake2b(json.dumps(material, ensure_ascii=False).encode(), digest_size=16).digest()
+    return hashlib.blake2b(json.dumps(material).encode(), digest_size=16).digest()  # ASCII: lone surrogates too
 
 
 def _decide(
