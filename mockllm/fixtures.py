@@ -1191,7 +1191,10 @@ def _shadow_warnings(fixtures: list[Fixture]) -> list[str]:
     for pos, (_, fx) in enumerate(ordered):
         mine = set(fx.conditions)
         for _, earlier in ordered[:pos]:
-            if set(earlier.conditions) <= mine:
+            # Only a fixture answering every API this one answers can hide it (a chat reply never
+            # shadows an embeddings reply, whatever their conditions).
+            covers = earlier.apis is None or (fx.apis is not None and fx.apis <= earlier.apis)
+            if covers and set(earlier.conditions) <= mine:
                 warnings.append(
                     f"{fx.source}: fixtures[{fx.index}] ({fx.name}): can never match: {earlier.name!r} "
                     f"({earlier.location}, priority {earlier.priority}) matches every request it matches "

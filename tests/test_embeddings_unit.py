@@ -8,6 +8,7 @@ import json
 import math
 import struct
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ from mockllm.apis.embeddings.validate import validate_embedding_request
 from mockllm.apis.embeddings.vectors import Space, features, near_twin, resize, space, to_float32, tokens_of, unit
 from mockllm.catalog import Catalog
 from mockllm.errors import ApiError
-from mockllm.fixtures import FixtureTable, parse_fixture_document
+from mockllm.fixtures import FixtureTable, check_files, parse_fixture_document
 
 
 def dense(vector: dict[int, float], size: int) -> list[float]:
@@ -156,3 +157,15 @@ def test_models_entry_defines_an_embedding_model() -> None:
     assert (model.embedding_dims, request.dimensions, model.dimension_choices) == (96, 32, (32, 96))
     with pytest.raises(ApiError, match="Supported values: \\[32, 96\\]"):
         validate_embedding_request({"model": "my-embedder", "input": "x", "dimensions": 64}, catalog=catalog)
+
+
+def test_check_does_not_call_an_embeddings_fixture_shadowed_by_a_chat_one(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        "- {name: chat, reply: {content: hi}}\n"
+        "- {name: vec, reply: {like: other}}\n"
+        "- {name: err, error: rate_limit}\n"
+        "- {name: vec2, reply: {embedding: [1]}}\n"
+    )
+    warnings = check_files([path]).warnings
+    assert len(warnings) == 1 and "(vec2): can never match: 'vec'" in warnings[0]
