@@ -12,7 +12,8 @@ The recipe (PROTOCOL-embeddings.md §7), for one text under one model and seed:
    Chinese and Japanese, written without spaces, still get words (characters) and, through the pair
    feature below, character bigrams.
 2. **Features**, each with a weight:
-   * every word, reduced by a light English suffix rule (``retrieved``/``retrieves`` → ``retriev``): 1.0,
+   * every word, reduced by a light English suffix rule (``retrieve``/``retrieved``/``retrieving`` →
+     ``retriev``): 1.0,
      or 0.15 for a stop word (``the``, ``of``, ``的``, ...), so shared grammar counts for little and
      shared content words for much;
    * every adjacent pair of tokens (a CJK character bigram, an English phrase): 0.5, unless both are
@@ -32,10 +33,11 @@ The recipe (PROTOCOL-embeddings.md §7), for one text under one model and seed:
    (A smooth bias toward low indices, ``⌊D·u²⌋``, was tried first: it crowds the first coordinates,
    which every text then shares, and lost a third of the benchmark's accuracy at 256.)
 5. **Unit length**: the vector (or its prefix) is L2-normalised in float64, then rounded to float32 once;
-   the ``float`` and ``base64`` answers carry these same float32 values.
+   the ``float`` and ``base64`` answers carry these same float32 values. A prefix with no feature in it
+   (a very small ``dimensions``) gets one coordinate and sign drawn from the text instead, never zeros.
 
 What the vectors are not: they know nothing of synonyms or meaning beyond shared surface features
-("car" and "automobile" are unrelated), and they are sparse (a short text touches a few hundred of the
+("car" and "automobile" are unrelated), and they are sparse (a sentence touches a few dozen of the
 1,536 coordinates; the rest are 0).
 """
 
@@ -280,12 +282,3 @@ def little_endian(values: array) -> bytes:  # type: ignore[type-arg]
         values = array("f", values)
         values.byteswap()
     return values.tobytes()
-
-
-def cosine(a: Iterable[float], b: Iterable[float]) -> float:
-    """Plain cosine of two dense vectors (for tests, the bench and README examples)."""
-    a, b = list(a), list(b)
-    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
-    na = math.sqrt(math.fsum(x * x for x in a))
-    nb = math.sqrt(math.fsum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
