@@ -8,6 +8,8 @@ machine, with the same interpreter:
   stream     SSE chunks/s at 64 concurrent streams, latency off; bare replays a recorded stream, one write a chunk
   paced      1,000 then 10,000 concurrent paced streams (ttft 200 ms, 50 tokens/s): all complete? peak RSS
   pacing     100 paced streams (ttft 300 ms, 40 tokens/s): median TTFT and inter-chunk gap vs configured
+  embeddings POST /v1/embeddings: retrieval top-1/top-5 over a generated corpus (bench/embeddings.py), and
+             one batch of 2,048 short inputs at 1,536 dims, base64 and float: wall time and vectors/s
 
 Fairness on a 2-core machine: every server process is pinned to CPU 0 and the load generator (wrk, or this
 process for the Python clients) to CPU 1. Throughput figures are the median of 3 fixed-length rounds after a
@@ -49,7 +51,7 @@ import load  # noqa: E402
 
 PY = sys.executable
 PATH = "/v1/chat/completions"
-NAMES = ("nonstream", "coldstart", "stream", "paced", "pacing")
+NAMES = ("nonstream", "coldstart", "stream", "paced", "pacing", "embeddings")
 CLIENTS = 64
 
 SYSTEM = "You are a helpful assistant for a travel agency. Answer clearly and keep a friendly tone."
@@ -727,6 +729,31 @@ class Bench:
             f"{gap_cfg:g} ms +-10%",
             abs(m["gap_error"]) <= 0.10,
         )
+
+    def embeddings(self) -> None:
+        import embeddings as emb
+
+        log("== 6. embeddings: retrieval with plain cosine, and a 2,048-input batch over HTTP (no baseline)")
+        with running("mockllm-embeddings", mockllm_cmd(), self.cpus.server, self.workdir) as server:
+            out = emb.run(server.port)
+        emb.report(out, lambda line: log("   " + line.strip()))
+        self.results["embeddings"] = out
+        for dims in ("1536", "256"):
+            r = out[f"retrieval_{dims}"]
+            self.goal(
+                f"embeddings: retrieval top-1 at {dims}",
+                f"{r['top1']:.3f} (top-5 {r['top5']:.3f})",
+                ">= 0.9",
+                r["top1"] >= 0.9,
+            )
+        for fmt in ("base64", "float"):
+            s = out[f"speed_{fmt}"]
+            self.goal(
+                f"embeddings: 2,048 x 1,536 {fmt}",
+                f"{s['seconds'] * 1000:.0f} ms ({s['vectors_per_second']:,.0f} vectors/s)",
+                "< 1 s",
+                s["seconds"] < 1.0,
+            )
 
     @staticmethod
     def _pacing_figures(result: load.StreamsResult, ttft_ms: float, gap_cfg: float) -> dict[str, Any]:

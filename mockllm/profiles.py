@@ -117,6 +117,9 @@ class Profile:
     extensions: tuple[Extension, ...] = ()
     completion_id: Callable[[ModelInfo, RequestIds], str | None] = openai_completion_id
     delta_defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: ``/v1/embeddings`` answers: "openai" (``object: list``, usage without completion tokens) or
+    #: "siliconflow" (no top-level ``object``, ``completion_tokens: 0``; PROTOCOL-embeddings.md §5, §9).
+    embedding_style: str = "openai"
 
     def catalog(self) -> Catalog:
         """The models this gateway serves, in the built-in catalog's order, with the profile's changes."""
@@ -340,6 +343,15 @@ SILICONFLOW = Profile(
         "Qwen/Qwen2.5-Math-72B-Instruct",
         "Qwen/Qwen2.5-Coder-32B-Instruct",
         "Qwen/QVQ-72B-Preview",
+        # embedding models of its API reference (PROTOCOL-embeddings.md §5)
+        "BAAI/bge-large-zh-v1.5",
+        "BAAI/bge-large-en-v1.5",
+        "netease-youdao/bce-embedding-base_v1",
+        "BAAI/bge-m3",
+        "Pro/BAAI/bge-m3",
+        "Qwen/Qwen3-Embedding-8B",
+        "Qwen/Qwen3-Embedding-4B",
+        "Qwen/Qwen3-Embedding-0.6B",
     ),
     model_changes={"system_fingerprint": ""},
     extra_headers=_siliconflow_headers,
@@ -349,6 +361,7 @@ SILICONFLOW = Profile(
     # The guide's streaming example reads ``delta.reasoning_content`` on every chunk, for DeepSeek-V3 too;
     # openai-python raises AttributeError on an absent extra field, so the member must always be there.
     delta_defaults={"reasoning_content": None},
+    embedding_style="siliconflow",
 )
 
 #: Alibaba OpenSearch "Large model responses" (004): system only first, user/assistant alternate,

@@ -495,10 +495,11 @@ class MockLLM:
     def on(self, *, name: str | None = None, priority: int = ROUTE_PRIORITY, **match: Any) -> Route:
         """Start a route matching ``match`` (the file format's ``match:`` keys: ``model`` (glob), ``user``,
         ``user_regex``, ``system``, ``tool``, ``tool_result``, ``turn``, ``has_image``, ``image_count``,
-        ``response_format``, ``stream``, ``headers``, ``session``...; none matches every request). Nothing
-        is installed until the first reply is added. An agent loop is scripted by its state:
+        ``response_format``, ``stream``, ``headers``, ``session``, ``api``, ``input``...; none matches every
+        request). Nothing is installed until the first reply is added. An agent loop is scripted by its state:
         ``on(turn=0, tool="get_weather")`` for the first call, ``on(tool_result="get_weather")`` once the
-        result is back."""
+        result is back. ``on(api="embeddings", input="text").reply(embedding=[...])`` pins an input's vector;
+        ``.reply(like="other text")`` makes it that text's near-twin."""
         _check_match(match)
         if name is None:
             label = ", ".join(f"{k}={v!r}" for k, v in match.items())

@@ -61,6 +61,12 @@ class ModelInfo:
     max_image_bytes: int = 50 * 1024 * 1024
     created: int = 1_700_000_000
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Embedding models (PROTOCOL-embeddings.md §3.1, §5): the native vector size (0: not an embedding
+    # model), whether ``dimensions`` may shorten it, and, when the vendor lists them, the sizes allowed.
+    # For these models ``context_window`` is the most tokens one input may have.
+    embedding_dims: int = 0
+    shortenable: bool = False
+    dimension_choices: tuple[int, ...] = ()
 
     @property
     def answered_name(self) -> str:
@@ -439,6 +445,61 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         output_price=0.6,
     ),
 )
+
+
+def _embedding(model_id: str, dims: int, price: float, **kw: Any) -> ModelInfo:
+    fields: dict[str, Any] = dict(
+        context_window=8_192, max_output_tokens=1, encoding="cl100k_base", input_price=price, output_price=0.0
+    )
+    fields.update(kw)
+    return ModelInfo(id=model_id, embedding_dims=dims, **fields)
+
+
+_QWEN3_SIZES = (64, 128, 256, 512, 768, 1024, 1536, 2048, 2560, 4096)
+
+#: Embedding models: OpenAI's three (PROTOCOL-embeddings.md §3.1; ``owned_by`` as ``/v1/models`` lists
+#: them) and the ones SiliconFlow's API reference names (§5; its tokenizers approximated with cl100k_base).
+#: The reference gives no USD prices for SiliconFlow's models: they cost 0 until a ``models:`` entry in a
+#: fixture file sets ``input_price``.
+EMBEDDING_MODELS: tuple[ModelInfo, ...] = (
+    _embedding("text-embedding-3-small", 1536, 0.02, owned_by="system", shortenable=True, created=1705948997),
+    _embedding("text-embedding-3-large", 3072, 0.13, owned_by="system", shortenable=True, created=1705953180),
+    _embedding("text-embedding-ada-002", 1536, 0.10, owned_by="openai-internal", created=1671217299),
+    _embedding("BAAI/bge-large-zh-v1.5", 1024, 0.0, owned_by="BAAI", context_window=512),
+    _embedding("BAAI/bge-large-en-v1.5", 1024, 0.0, owned_by="BAAI", context_window=512),
+    _embedding("netease-youdao/bce-embedding-base_v1", 768, 0.0, owned_by="netease-youdao", context_window=512),
+    _embedding("BAAI/bge-m3", 1024, 0.0, owned_by="BAAI"),
+    _embedding("Pro/BAAI/bge-m3", 1024, 0.0, owned_by="BAAI"),
+    _embedding(
+        "Qwen/Qwen3-Embedding-8B",
+        4096,
+        0.0,
+        owned_by="Qwen",
+        context_window=32_768,
+        shortenable=True,
+        dimension_choices=_QWEN3_SIZES,
+    ),
+    _embedding(
+        "Qwen/Qwen3-Embedding-4B",
+        2560,
+        0.0,
+        owned_by="Qwen",
+        context_window=32_768,
+        shortenable=True,
+        dimension_choices=_QWEN3_SIZES[:9],
+    ),
+    _embedding(
+        "Qwen/Qwen3-Embedding-0.6B",
+        1024,
+        0.0,
+        owned_by="Qwen",
+        context_window=32_768,
+        shortenable=True,
+        dimension_choices=_QWEN3_SIZES[:6],
+    ),
+)
+
+BUILTIN_MODELS = BUILTIN_MODELS + EMBEDDING_MODELS
 
 
 class Catalog:

@@ -14,9 +14,12 @@ Format decisions the file format leaves open (documented here and in the README)
   booleans still arrive as booleans and then fail a string field, with the value shown).
 * Duplicate keys in one YAML/JSON mapping are an error (plain ``safe_load`` silently keeps the last one).
 * A document may be a mapping ``{models, fixtures}`` or, as a shorthand, a bare list of fixtures.
-* An empty reply (no content, echo, tool_calls, refusal, reasoning_content, error or fault) is an error;
-  write ``content: ""`` for an empty answer. ``fault`` may be combined with reply fields (the content is
-  streamed until the fault strikes); ``error`` may not.
+* An empty reply (no content, echo, tool_calls, refusal, reasoning_content, embedding, like, error or
+  fault) is an error; write ``content: ""`` for an empty answer. ``fault`` may be combined with reply
+  fields (the content is streamed until the fault strikes); ``error`` may not.
+* A fixture answers one kind of API, told by its replies: chat answers (content, tool_calls, ...) never
+  answer ``/v1/embeddings`` requests, and embedding answers (``embedding``, ``like``) never answer chat;
+  error- and fault-only fixtures answer every API unless ``match.api`` (or ``match.input``) narrows them.
 * Folders are searched recursively for ``*.yaml``, ``*.yml`` and ``*.json``, skipping hidden files and
   folders, in path order (by path components); the same file given twice is loaded once.
 * ``Match.index`` is the position in ``replies`` as written (``times`` does not shift it); ``Match.call`` is
@@ -29,6 +32,7 @@ import bisect
 import builtins
 import copy
 import json
+import math
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -204,6 +208,11 @@ class ToolCallModel(_Strict):
 
 _ANSWER_FIELDS = ("content", "echo", "tool_calls", "refusal", "reasoning_content")
 _REPLY_FIELDS = (*_ANSWER_FIELDS, "finish_reason", "annotations", "pacing")
+_EMBEDDING_FIELDS = ("embedding", "like")
+#: What each kind of answer can serve (``Fixture.apis``): a chat-style answer may one day also answer the
+#: Responses and Messages APIs; an embedding answers only embeddings.
+_CHAT_APIS = frozenset({"chat", "responses", "messages"})
+_EMBEDDING_APIS = frozenset({"embeddings"})
 
 
 class ReplyModel(_Strict):
@@ -220,6 +229,28 @@ class ReplyModel(_Strict):
     error: ErrorModel | None = None
     fault: FaultModel | None = None
     times: int | None = Field(None, ge=1)
+    embedding: list[float] | None = Field(None, min_length=1)
+    like: str | None = Field(None, min_length=1)
+
+    @field_validator("embedding")
+    @classmethod
+    def _vector(cls, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return None
+        if not all(math.isfinite(v) for v in value):
+            raise ValueError("every number must be finite (no NaN or infinity)")
+        if not any(value):
+            raise ValueError("a vector of zeros has no direction: give at least one non-zero number")
+        return value
+
+    def kind(self) -> str | None:
+        """The kind of answer: ``chat``, ``embeddings``, or None (an error or fault alone)."""
+        given = self.model_fields_set
+        if any(f in given for f in _EMBEDDING_FIELDS):
+            return "embeddings"
+        if any(f in given for f in _REPLY_FIELDS if f != "echo") or self.echo:
+            return "chat"
+        return None
 
     @field_validator("content")
     @classmethod
@@ -231,6 +262,18 @@ class ReplyModel(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> ReplyModel:
         given = self.model_fields_set
+        vector_fields = [f for f in _EMBEDDING_FIELDS if getattr(self, f) is not None]
+        if len(vector_fields) > 1:
+            raise ValueError("embedding and like are mutually exclusive: pin a vector or borrow a text's")
+        if vector_fields:
+            chat = [f for f in _REPLY_FIELDS if f in given and f != "echo"] + (["echo"] * self.echo)
+            if chat:
+                raise ValueError(
+                    f"{vector_fields[0]} (an embeddings answer) cannot be combined with {', '.join(chat)} (chat)"
+                )
+            if self.error is not None:
+                raise ValueError(f"error cannot be combined with {vector_fields[0]}: an error replaces the answer")
+            return self
         if self.echo and self.content is not None:
             raise ValueError("echo and content are mutually exclusive")
         if self.refusal is not None and (self.content is not None or self.echo):
@@ -244,8 +287,8 @@ class ReplyModel(_Strict):
             (self.content is not None, self.echo, self.tool_calls, self.refusal is not None, self.reasoning_content)
         ):
             raise ValueError(
-                "a reply needs content, echo, tool_calls, refusal or reasoning_content (or error/fault); "
-                'write content: "" for an empty answer'
+                "a reply needs content, echo, tool_calls, refusal or reasoning_content (or error/fault; "
+                'for embeddings, embedding or like); write content: "" for an empty answer'
             )
         return self
 
@@ -271,6 +314,14 @@ class MatchModel(_Strict):
     stream: bool | None = None
     headers: dict[str, str] | None = None
     session: str | None = Field(None, min_length=1)
+    api: Literal["chat", "responses", "messages", "embeddings"] | None = None
+    input: str | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _input_is_embeddings(self) -> MatchModel:
+        if self.input is not None and self.api not in (None, "embeddings"):
+            raise ValueError(f"input is an embeddings condition: it never holds with api: {self.api}")
+        return self
 
     @field_validator("tool_result", mode="before")
     @classmethod
@@ -295,6 +346,10 @@ class MatchModel(_Strict):
     def condition(self) -> m.All:
         """Compile to matcher objects, in the file's field order (the order near-miss reports use)."""
         parts: list[m.Condition] = []
+        if self.api is not None:
+            parts.append(m.Api(self.api))
+        if self.input is not None:
+            parts.append(m.Input(self.input))
         if self.model is not None:
             parts.append(m.Model(self.model))
         if self.user is not None:
@@ -357,6 +412,17 @@ class FixtureModel(_Strict):
             raise ValueError(f"only one of reply, replies, error or fault may be given, got {', '.join(given)}")
         if self.reply is not None and self.reply.times is not None:
             raise ValueError("reply.times: times is only meaningful inside replies")
+        kinds = {r.kind() for r in ([self.reply] if self.reply else self.replies or [])} - {None}
+        if len(kinds) > 1:
+            raise ValueError("replies mix chat answers and embeddings (embedding, like): a fixture answers one API")
+        wanted = None
+        if self.match is not None:
+            wanted = self.match.api or ("embeddings" if self.match.input is not None else None)
+        if kinds and wanted is not None:
+            kind = kinds.pop()
+            if (kind == "embeddings") != (wanted == "embeddings"):
+                what = "an embeddings answer (embedding, like)" if kind == "embeddings" else "a chat answer"
+                raise ValueError(f"{what} cannot answer {wanted} requests (match.api / match.input)")
         return self
 
 
@@ -396,6 +462,9 @@ class ModelEntry(_Strict):
     max_image_bytes: int | None = Field(None, ge=0)
     created: int | None = None
     extra: dict[str, Any] | None = None
+    embedding_dims: int | None = Field(None, ge=1)  # an embedding model of this native size
+    shortenable: bool | None = None  # ``dimensions`` accepted
+    dimension_choices: list[int] | None = None  # the only sizes ``dimensions`` may ask for (empty: any)
 
     @model_validator(mode="after")
     def _no_null(self) -> ModelEntry:
@@ -413,6 +482,8 @@ class ModelEntry(_Strict):
             changes["vision_policy"] = replace(base.vision_policy, **self.vision_policy.model_dump(exclude_unset=True))
         if self.extra is not None:
             changes["extra"] = dict(self.extra)
+        if self.dimension_choices is not None:
+            changes["dimension_choices"] = tuple(self.dimension_choices)
         return replace(base, id=self.id, **changes)
 
 
@@ -452,6 +523,9 @@ class ReplyTemplate:
     limited: bool = False
     content_is_json: bool = False  # content was written as a mapping/list, so it is JSON by construction
     path: str = "reply"  # where it was written ("reply", "replies[2]", "error"), for check warnings
+    embedding: tuple[float, ...] | None = None
+    like: str | None = None
+    kind: str | None = None  # "chat", "embeddings", or None for an error/fault alone
 
     def build(self, request: Conversation | m.RequestView, source: str) -> Reply:
         if self.echo:
@@ -469,6 +543,8 @@ class ReplyTemplate:
             fault=self.fault,
             pacing=self.pacing,
             source=source,
+            embedding=self.embedding,
+            like=self.like,
         )
 
     @classmethod
@@ -491,6 +567,9 @@ class ReplyTemplate:
             limited=model.times is not None,
             content_is_json=is_json,
             path=path,
+            embedding=tuple(model.embedding) if model.embedding is not None else None,
+            like=model.like,
+            kind=model.kind(),
         )
 
 
@@ -506,6 +585,8 @@ class Fixture:
     index: int = 0
     definition: dict[str, Any] = field(default_factory=dict)  # as written, for the admin API's listing
     origin: Literal["file", "runtime"] = "file"
+    #: The APIs its replies can answer (None: every API, for a fixture of errors and faults only).
+    apis: frozenset[str] | None = field(init=False, default=None)
     _ends: tuple[int, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -513,6 +594,11 @@ class Fixture:
             self.condition = m.All(self.condition)
         if not self.entries:
             raise ValueError(f"fixture {self.name!r} has no replies")
+        kinds = {entry.kind for entry in self.entries} - {None}
+        if "embeddings" in kinds:
+            self.apis = _EMBEDDING_APIS
+        elif "chat" in kinds:
+            self.apis = _CHAT_APIS
         ends, total = [], 0
         for entry in self.entries:
             total += entry.times
@@ -664,10 +750,15 @@ class FixtureTable:
 
     # ----- the hot path ----------------------------------------------------------------------------
 
-    def decide(self, request: Conversation) -> Match | None:
-        """The reply of the first fixture (priority, then load order) whose conditions all hold."""
-        view = m.RequestView(request)
+    def decide(self, request: Conversation, input_text: str | None = None) -> Match | None:
+        """The reply of the first fixture (priority, then load order) whose conditions all hold and whose
+        replies answer the request's API. ``input_text``: the embeddings input being decided (each input
+        of a batch is decided on its own)."""
+        view = m.RequestView(request, input_text)
+        api = view.api
         for fx in self._ordered:
+            if fx.apis is not None and api not in fx.apis:
+                continue
             if fx.condition.test(view):
                 if fx.entries[-1].limited and fx.spent(self._counters.get((fx.name, request.session), 0)):
                     continue
@@ -724,6 +815,8 @@ def _explain(ordered: tuple[Fixture, ...], request: Conversation, limit: int | N
     view = m.RequestView(request)
     misses = []
     for position, fx in enumerate(ordered):
+        if fx.apis is not None and view.api not in fx.apis:
+            continue  # answers another API: not a near miss, whatever its conditions say
         failures = fx.condition.failures(view) if isinstance(fx.condition, m.All) else []
         if failures:
             misses.append((len(failures), position, NearMiss(fx, failures)))
@@ -1114,7 +1207,10 @@ def _shadow_warnings(fixtures: list[Fixture]) -> list[str]:
     for pos, (_, fx) in enumerate(ordered):
         mine = set(fx.conditions)
         for _, earlier in ordered[:pos]:
-            if set(earlier.conditions) <= mine:
+            # Only a fixture answering every API this one answers can hide it (a chat reply never
+            # shadows an embeddings reply, whatever their conditions).
+            covers = earlier.apis is None or (fx.apis is not None and fx.apis <= earlier.apis)
+            if covers and set(earlier.conditions) <= mine:
                 warnings.append(
                     f"{fx.source}: fixtures[{fx.index}] ({fx.name}): can never match: {earlier.name!r} "
                     f"({earlier.location}, priority {earlier.priority}) matches every request it matches "

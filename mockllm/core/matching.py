@@ -58,15 +58,18 @@ _sre_parse = re._parser  # type: ignore[attr-defined]
 
 
 __all__ = [
+    "API_NAMES",
     "REGEX_TEXT_LIMIT",
     "REGEX_TIMEOUT_S",
     "All",
     "Any",
+    "Api",
     "Condition",
     "HasImage",
     "Header",
     "ImageCount",
     "ImageSha",
+    "Input",
     "LoopSha",
     "Model",
     "Not",
@@ -89,6 +92,9 @@ __all__ = [
     "system_digest",
     "tools_digest",
 ]
+
+#: The APIs a fixture's ``api:`` may name (a request's :attr:`RequestView.api`).
+API_NAMES = ("chat", "responses", "messages", "embeddings")
 
 #: Characters of the last user message a ``user_regex`` is run over (see the module docstring).
 REGEX_TEXT_LIMIT = 100_000
@@ -121,8 +127,12 @@ class RequestView:
     that would be fifty walks per request. The view does each walk at most once.
     """
 
-    def __init__(self, request: Conversation) -> None:
+    def __init__(self, request: Conversation, input_text: str | None = None) -> None:
         self.request = request
+        # Which API the request came through ("chat" unless the request says otherwise: an embeddings
+        # request carries ``api = "embeddings"``), and, for embeddings, the one input being decided.
+        self.api: str = getattr(request, "api", "chat")
+        self.input_text: str | None = input_text if input_text is not None else getattr(request, "input_text", None)
 
     @cached_property
     def user_text(self) -> str:
@@ -814,6 +824,45 @@ class Session(Condition):
         if got is None:
             return f"session: expected {self.session!r}, but the request has no x-mockllm-session header"
         return f"session: expected {self.session!r}, got {got!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Api(Condition):
+    """``api``: which API the request came through (``chat``, ``responses``, ``messages``, ``embeddings``)."""
+
+    api: str
+    key: ClassVar[str] = "api"
+
+    def test(self, view: RequestView) -> bool:
+        return view.api == self.api
+
+    def describe(self) -> str:
+        return f"a {self.api} request"
+
+    def explain(self, view: RequestView) -> str:
+        return f"api: expected {self.api!r}, got {view.api!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Input(Condition):
+    """``input``: an embeddings input equal to this text, exactly (case and spaces included): pinning a
+    vector is about one text, and a substring would pin every text that contains it. Each input of a
+    batch is decided on its own."""
+
+    text: str
+    key: ClassVar[str] = "input"
+    cost: ClassVar[int] = 2
+
+    def test(self, view: RequestView) -> bool:
+        return view.input_text == self.text
+
+    def describe(self) -> str:
+        return f"embeddings input {self.text!r}"
+
+    def explain(self, view: RequestView) -> str:
+        if view.input_text is None:
+            return f"input: expected the embeddings input {_quote(self.text)}, but this is a {view.api} request"
+        return f"input: expected {_quote(self.text)}, got {_quote(view.input_text)}"
 
 
 # ----- regex safety ---------------------------------------------------------------------------------

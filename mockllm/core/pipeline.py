@@ -59,6 +59,7 @@ class Outcome:
     payload: dict[str, Any] | None = None
     info: dict[str, Any] = field(default_factory=dict)
     surface: Surface | None = None  # the API that answered; None for answers outside any API (404 routes)
+    usage: dict[str, Any] | None = None  # an answer without a Completion (embeddings): what it billed
 
 
 def error_outcome(error: ApiError, request_id: str | None = None) -> Outcome:
@@ -130,6 +131,8 @@ class Pipeline:
             check_key(surface.api_key(headers), self.settings.api_keys)
             raw = parse_json_body(body)
             request, model = surface.parse(raw, headers, self, inspect_image)
+            if model.embedding_dims:
+                raise _not_a_chat_model()
             prompt = shaping.prompt_usage(request, model)
             shaping.check_context(request, model, prompt.total)
         except ApiError as error:
@@ -204,6 +207,12 @@ class Pipeline:
             for choice in completion.choices:
                 choice.content_tokens = choice.reasoning_tokens = choice.refusal_tokens = []
         return outcome
+
+    def handle_embeddings(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
+        """Answer one ``/v1/embeddings`` request (see :mod:`mockllm.apis.embeddings.serve`)."""
+        from ..apis.embeddings.serve import answer
+
+        return answer(self, body, headers)
 
     def decide(self, request: Conversation, model: ModelInfo, ids: RequestIds) -> Reply:
         """What to answer. Injected failures come first (the ``x-mockllm-fault`` header, then a chaos
@@ -281,9 +290,10 @@ class Pipeline:
             info=outcome.info,
         )
         entry.info["headers"] = {k: v for k, v in headers.items() if k.startswith(("x-mockllm", "x-stainless"))}
-        if completion is not None and outcome.model is not None:
-            entry.usage = completion.usage
-            entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, completion.usage)
+        usage = completion.usage if completion is not None else outcome.usage
+        if usage is not None and outcome.model is not None:
+            entry.usage = usage
+            entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, usage)
             if outcome.plan is not None:
                 entry.response = {"chunks": len(outcome.plan), "sent": outcome.info.get("events_sent")}
             else:
@@ -351,6 +361,17 @@ def fault_from_header(value: str) -> Reply:
             param="x-mockllm-fault",
             code="invalid_fault",
         ) from None
+
+
+def _not_a_chat_model() -> ApiError:
+    """An embedding model named on the chat endpoint: OpenAI's answer for models that are not chat models
+    (recalled from the live API, not in a recording [UNVERIFIED])."""
+    return ApiError(
+        404,
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+        param="model",
+    )
 
 
 def _has_answer(reply: Reply) -> bool:

@@ -66,3 +66,7 @@ class Reply:
     pacing: Pacing | None = None
     source: str = "generator"  # fixture name, "generator", "chaos", "header", ...
     choices: list[Reply] | None = None  # for n > 1: one Reply per choice (generator fills it)
+    # ``/v1/embeddings``: a pinned vector (resized and normalised to the request's size), or a text whose
+    # vector, slightly nudged, this input gets (a near-twin on demand). See ``apis/embeddings``.
+    embedding: tuple[float, ...] | None = None
+    like: str | None = None

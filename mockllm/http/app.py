@@ -156,6 +156,23 @@ def companion_route(name: str, route: Route) -> Handler:
     return answer
 
 
+async def embeddings(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/embeddings``: no streaming, but transport faults apply as to any JSON answer."""
+    pipeline = request.app[PIPELINE]
+    started = time.perf_counter()
+    body = await request.read()
+    outcome = pipeline.handle_embeddings(body, request.headers)
+    fault = outcome.reply.fault if outcome.reply is not None and outcome.status == 200 else None
+    try:
+        if fault is not None and fault.kind != "content_filter":
+            from .transport import execute_fault
+
+            return await execute_fault(request, outcome, fault)
+        return _json_response(outcome)
+    finally:
+        pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
+
+
 async def _fetch_images(app: web.Application, pipeline: Pipeline, body: bytes) -> dict[str, Any] | None:
     """Download the request's image URLs on listed hosts (``--fetch-images``), before the pipeline runs.
 
@@ -367,6 +384,7 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     for name, surface in pipeline.surfaces.items():
         for route in surface.routes():
             app.router.add_route(route.method, route.path, companion_route(name, route))
+    app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_get("/health", health)
