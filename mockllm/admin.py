@@ -72,6 +72,7 @@ from .fixtures import (
 )
 from .ids import IdFactory
 from .journal import Entry
+from .jsonbody import loads_strict
 from .ratelimit import RateLimiter
 
 __all__ = [
@@ -408,7 +409,7 @@ def _decode_document(body: bytes, content_type: str) -> Any:
         raise ApiError(400, "The body is not UTF-8 text.", code="invalid_fixture") from None
     if "json" in content_type:
         try:
-            return json.loads(text, object_pairs_hook=_json_no_duplicates)
+            return loads_strict(text, object_pairs_hook=_json_no_duplicates)
         except json.JSONDecodeError as exc:
             raise ApiError(
                 400, f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.", code="invalid_fixture"
@@ -424,6 +425,8 @@ def _decode_document(body: bytes, content_type: str) -> Any:
         raise ApiError(400, f"Invalid YAML{where}: {exc.problem or exc.context}.", code="invalid_fixture") from None
     except yaml.YAMLError as exc:
         raise ApiError(400, f"Invalid YAML: {exc}.", code="invalid_fixture") from None
+    except RecursionError:
+        raise ApiError(400, "Invalid YAML: nesting too deep.", code="invalid_fixture") from None
     finally:
         loader.dispose()
 

@@ -21,6 +21,7 @@ from .config import Settings
 from .errors import ApiError
 from .fixtures import FixtureTable
 from .ids import random_request_id
+from .jsonbody import loads_strict
 from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
 from .pacing import PacingSettings, iter_schedule
 from .pipeline import Outcome, Pipeline, error_outcome
@@ -138,7 +139,7 @@ async def _fetch_images(app: web.Application, pipeline: Pipeline, body: bytes) -
     policy = pipeline.fetch_policy
     assert policy is not None
     try:
-        raw = json.loads(body)
+        raw = loads_strict(body)
     except ValueError:
         return None
     urls = image_urls(raw, policy)

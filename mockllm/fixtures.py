@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from . import matching as m
 from .catalog import BUILTIN_MODELS, ModelInfo
 from .errors import did_you_mean
+from .jsonbody import loads_strict
 from .reply import ErrorSpec, FaultSpec, Pacing, Reply, ToolCallSpec
 from .request import ChatRequest
 
@@ -874,7 +875,7 @@ class _Loader:
         root: yaml.Node | None = None
         if path.suffix.lower() == ".json":
             try:
-                data = json.loads(text, object_pairs_hook=_json_no_duplicates)
+                data = loads_strict(text, object_pairs_hook=_json_no_duplicates)
             except json.JSONDecodeError as exc:
                 self.problems.append(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
                 return
@@ -893,6 +894,9 @@ class _Loader:
                 return
             except yaml.YAMLError as exc:
                 self.problems.append(f"{source}: invalid YAML: {exc}")
+                return
+            except RecursionError:
+                self.problems.append(f"{source}: invalid YAML: nesting too deep")
                 return
             finally:
                 loader.dispose()

@@ -27,6 +27,7 @@ from .fixtures import FixtureTable
 from .generate import Generator, request_digest
 from .ids import IdFactory, RequestIds
 from .journal import Entry, Journal, UsageLedger, shorten
+from .jsonbody import loads_strict
 from .profiles import Profile, get_profile
 from .ratelimit import RateLimiter
 from .render import StreamPlan, completion_body, stream_plan
@@ -36,7 +37,7 @@ from .validate import validate_chat_request
 
 __all__ = ["Outcome", "Pipeline"]
 
-_loads = json.loads
+_loads = loads_strict
 
 
 @dataclass(slots=True)
