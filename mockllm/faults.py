@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .catalog import ModelInfo
 from .errors import ApiError
+from .ratelimit import go_duration
 from .reply import ErrorSpec
 from .request import ChatRequest
 
@@ -29,7 +30,7 @@ class Preset:
 
 _RATE = (
     "Rate limit reached for {model} in organization org-mockllm on requests per min (RPM): Limit 3, Used 3, "
-    "Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more."
+    "Requested 1. Please try again in {wait}. Visit https://platform.openai.com/account/rate-limits to learn more."
 )
 
 ERROR_PRESETS: dict[str, Preset] = {
@@ -110,12 +111,23 @@ def error_from_spec(spec: ErrorSpec, request: ChatRequest, model: ModelInfo, req
         "over_window": model.context_window + 1,
         "request_id": request_id.removeprefix("req_"),
     }
-    message = spec.message if spec.message is not None else preset.message.format(**values)
     # HTTP header names are case-insensitive: keyed by lower-case name, an override such as
     # ``Retry-After-Ms`` replaces the preset's ``retry-after-ms`` instead of going out beside it (a
     # repeated header reaches the SDK as "1000, 150", which it cannot parse and ignores).
     headers = {name.lower(): value for name, value in preset.headers.items()}
-    headers.update({name.lower(): value for name, value in spec.headers.items()})
+    overrides = {name.lower(): value for name, value in spec.headers.items()}
+    headers.update(overrides)
+    # ``retry-after: "7"`` alone must mean 7 s to the client: the SDKs read retry-after-ms first, so the
+    # preset's own retry-after-ms follows the override instead of contradicting it.
+    if "retry-after" in overrides and "retry-after-ms" not in overrides and "retry-after-ms" in headers:
+        seconds = _number(overrides["retry-after"])
+        if seconds is not None:
+            headers["retry-after-ms"] = f"{seconds * 1000:g}"
+        else:
+            del headers["retry-after-ms"]
+    millis, seconds = _number(headers.get("retry-after-ms", "")), _number(headers.get("retry-after", ""))
+    values["wait"] = go_duration(millis / 1000 if millis is not None else seconds if seconds is not None else 1.0)
+    message = spec.message if spec.message is not None else preset.message.format(**values)
     return ApiError(
         spec.status or preset.status,
         message,
@@ -124,3 +136,11 @@ def error_from_spec(spec: ErrorSpec, request: ChatRequest, model: ModelInfo, req
         code=spec.code if spec.code is not None else preset.code,
         headers=headers,
     )
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value >= 0 and value == value and value != float("inf") else None

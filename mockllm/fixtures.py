@@ -52,10 +52,12 @@ __all__ = [
     "FixtureError",
     "FixtureSet",
     "FixtureTable",
+    "InjectionModel",
     "Match",
     "NearMiss",
     "ReplyTemplate",
     "check_files",
+    "lift_overrides",
     "load_fixture_files",
     "parse_fixture_document",
 ]
@@ -93,6 +95,40 @@ def _vocabulary(value: str, info: ValidationInfo, known_key: str, what: str) -> 
     if value not in known:
         raise ValueError(f"unknown {what} {value!r}{did_you_mean(value, known)}; known: {', '.join(sorted(known))}")
     return value
+
+
+#: Keys that may be written beside ``error: <preset>`` / ``fault: <kind>`` instead of inside it.
+_ERROR_OVERRIDES = ("status", "message", "type", "code", "param", "headers")
+_FAULT_OVERRIDES = ("after_chunks", "seconds")
+
+
+def lift_overrides(data: Any) -> Any:
+    """The shorthand people write, read as the nested form it means:
+    ``{error: rate_limit, headers: {...}}`` is ``{error: {preset: rate_limit, headers: {...}}}`` and
+    ``{fault: disconnect, after_chunks: 2}`` is ``{fault: {kind: disconnect, after_chunks: 2}}``.
+
+    Applied (as a "before" validator) by every model that holds an ``error``/``fault`` beside other
+    keys: a fixture, a reply entry, and the ``x-mockllm-fault`` header's JSON form, so files, the admin
+    API, the plugin and the header read one shape the same way. A key given both beside and inside is
+    refused rather than one of the two silently winning.
+    """
+    if not isinstance(data, dict):
+        return data
+    for body, keys, name_key in (("error", _ERROR_OVERRIDES, "preset"), ("fault", _FAULT_OVERRIDES, "kind")):
+        beside = [k for k in keys if k in data]
+        if body not in data or not beside:
+            continue
+        inner = data[body]
+        if isinstance(inner, str):
+            inner = {name_key: inner}
+        elif not isinstance(inner, dict):
+            continue  # the model reports the wrong type
+        twice = [k for k in beside if k in inner]
+        if twice:
+            keys_text = ", ".join(twice)
+            raise ValueError(f"{keys_text} given both beside {body} and inside it: write each key once")
+        data = {k: v for k, v in data.items() if k not in beside} | {body: {**inner, **{k: data[k] for k in beside}}}
+    return data
 
 
 class ErrorModel(_Strict):
@@ -222,6 +258,11 @@ class ReplyModel(_Strict):
     fault: FaultModel | None = None
     times: int | None = Field(None, ge=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return lift_overrides(data)
+
     @field_validator("content")
     @classmethod
     def _content(cls, value: Any) -> Any:
@@ -331,6 +372,11 @@ class FixtureModel(_Strict):
     error: ErrorModel | None = None
     fault: FaultModel | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return lift_overrides(data)
+
     @model_validator(mode="after")
     def _one_body(self) -> FixtureModel:
         given = [b for b in _BODIES if getattr(self, b) is not None]
@@ -342,6 +388,25 @@ class FixtureModel(_Strict):
             raise ValueError(f"only one of reply, replies, error or fault may be given, got {', '.join(given)}")
         if self.reply is not None and self.reply.times is not None:
             raise ValueError("reply.times: times is only meaningful inside replies")
+        return self
+
+
+class InjectionModel(_Strict):
+    """The ``x-mockllm-fault`` header's JSON form: one error or one fault, written as in a fixture
+    (``{"error": "rate_limit", "headers": {...}}``, ``{"fault": {"kind": "disconnect", "after_chunks": 2}}``)."""
+
+    error: ErrorModel | None = None
+    fault: FaultModel | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return lift_overrides(data)
+
+    @model_validator(mode="after")
+    def _one(self) -> InjectionModel:
+        if (self.error is None) == (self.fault is None):
+            raise ValueError('expected {"error": ...} or {"fault": ...}, one of the two')
         return self
 
 
@@ -401,15 +466,28 @@ class ModelEntry(_Strict):
         return replace(base, id=self.id, **changes)
 
 
+#: Where each kind of mapping is written, to say where a misplaced key belongs.
+_SECTIONS: tuple[tuple[type[BaseModel], str], ...] = (
+    (FixtureModel, "a fixture"), (MatchModel, "match"), (ReplyModel, "a reply"), (ErrorModel, "error"),
+    (FaultModel, "fault"), (PacingModel, "pacing"), (ToolCallModel, "a tool call"), (ModelEntry, "a model"),
+    (VisionPolicyModel, "vision"),
+)  # fmt: skip
+
+
 def _all_keys() -> list[str]:
-    models: tuple[type[BaseModel], ...] = (
-        ErrorModel, FaultModel, PacingModel, ToolCallModel, ReplyModel, MatchModel, FixtureModel,
-        VisionPolicyModel, ModelEntry,
-    )  # fmt: skip
-    return sorted({name for model in models for name in model.model_fields} | {"models", "fixtures"})
+    return sorted({name for model, _ in _SECTIONS for name in model.model_fields} | {"models", "fixtures"})
 
 
 _KNOWN_KEYS = _all_keys()
+
+
+def _unknown_key(key: str) -> str:
+    """``unknown key`` plus a hint: a near spelling, or, for a real key written in the wrong mapping,
+    where it belongs (never "did you mean" the very key that was written)."""
+    homes = [where for model, where in _SECTIONS if key in model.model_fields]
+    if homes:
+        return f"unknown key here ({key!r} is a key of {' and '.join(homes)})"
+    return "unknown key" + did_you_mean(key, _KNOWN_KEYS)
 
 
 # ===== runtime objects ==============================================================================
@@ -776,8 +854,7 @@ def _loc_text(loc: Sequence[int | str]) -> str:
 def _error_text(err: Any) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
-        key = str(err["loc"][-1]) if err["loc"] else ""
-        return "unknown key" + did_you_mean(key, _KNOWN_KEYS)
+        return _unknown_key(str(err["loc"][-1]) if err["loc"] else "")
     if kind == "missing":
         return "required"
     if kind == "value_error":

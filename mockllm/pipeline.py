@@ -320,11 +320,13 @@ class Pipeline:
 
 
 def fault_from_header(value: str) -> Reply:
-    """``x-mockllm-fault: rate_limit`` / ``disconnect`` / a JSON reply entry (``{"error": {...}}``,
-    ``{"fault": {"kind": "disconnect", "after_chunks": 2}}``), validated by the fixture-file models."""
+    """``x-mockllm-fault: rate_limit`` / ``disconnect`` / a JSON entry written as in a fixture file
+    (``{"error": "rate_limit", "headers": {"retry-after": "7"}}``, ``{"fault": "disconnect",
+    "after_chunks": 2}`` or the nested forms), validated by the fixture-file models, so every key is
+    honoured or refused, never dropped."""
     from pydantic import ValidationError
 
-    from .fixtures import ErrorModel, FaultModel
+    from .fixtures import InjectionModel
 
     context = {"known_presets": ERROR_PRESETS, "known_faults": FAULT_KINDS}
     text = value.strip()
@@ -333,16 +335,18 @@ def fault_from_header(value: str) -> Reply:
             data = _loads(text)
             if not isinstance(data, dict) or not ({"error", "fault"} & data.keys()):
                 raise ValueError('expected {"error": ...} or {"fault": ...}')
-            if "error" in data:
-                return Reply(error=ErrorModel.model_validate(data["error"], context=context).spec(), source="header")
-            return Reply(fault=FaultModel.model_validate(data["fault"], context=context).spec(), source="header")
+            injected = InjectionModel.model_validate(data, context=context)
+            if injected.error is not None:
+                return Reply(error=injected.error.spec(), source="header")
+            assert injected.fault is not None
+            return Reply(fault=injected.fault.spec(), source="header")
         if text in ERROR_PRESETS:
             return Reply(error=ErrorSpec(preset=text), source="header")
         if text in FAULT_KINDS:
             return Reply(fault=FaultSpec(kind=text), source="header")
         raise ValueError(f"unknown preset or fault {suggest([text], [*ERROR_PRESETS, *FAULT_KINDS])}")
     except (ValueError, ValidationError) as exc:
-        detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else exc.errors()[0]["msg"]
+        detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _header_problem(exc)
         known = ", ".join(sorted([*ERROR_PRESETS, *FAULT_KINDS]))
         raise ApiError(
             400,
@@ -350,6 +354,17 @@ def fault_from_header(value: str) -> Reply:
             param="x-mockllm-fault",
             code="invalid_fault",
         ) from None
+
+
+def _header_problem(exc: Any) -> str:
+    """The first problem of a header entry, worded as the fixture loader words it (``fault.after_chunks:
+    ...``, ``unknown key 'x'``), so the header and a file explain the same mistake the same way."""
+    from .fixtures import _error_text, _loc_text
+
+    err = exc.errors(include_url=False)[0]
+    where = _loc_text(tuple(err["loc"]))
+    text = _error_text(err)
+    return f"{where}: {text}" if where else text
 
 
 def _has_answer(reply: Reply) -> bool:
