@@ -639,6 +639,11 @@ _ALL_SESSIONS = object()
 class FixtureTable:
     """The fixtures in force, in decision order, with per-(fixture, session) sequence counters.
 
+    Decision order: higher ``priority`` first; at equal priority, fixtures added at run time (admin API,
+    pytest plugin) before file fixtures, the newest addition first, as in WireMock, so what a test
+    scripts is not answered by a bundled fixture; within one added document and among files, the order
+    written. Replacing a run-time fixture by name keeps its place (an edit is not a new fixture).
+
     Counters are keyed by session so parallel tests sending different ``x-mockllm-session`` values walk
     their own copy of each ``replies`` script. The counter map is an LRU bounded by ``max_counter_keys``
     (a client inventing a session per request must not grow memory forever); ``evictions`` counts what
@@ -647,7 +652,8 @@ class FixtureTable:
 
     def __init__(self, fixtures: Iterable[Fixture] = (), *, max_counter_keys: int = DEFAULT_MAX_COUNTER_KEYS) -> None:
         self._by_name: dict[str, Fixture] = {}
-        self._seq: dict[str, int] = {}  # load order, the tie-breaker after priority
+        # the tie-breaker after priority: (0, -batch, position) at run time, (1, load order, 0) from files
+        self._rank: dict[str, tuple[int, int, int]] = {}
         self._next_seq = 0
         self._ordered: tuple[Fixture, ...] = ()
         self._counters: OrderedDict[tuple[str, str | None], int] = OrderedDict()
@@ -659,8 +665,9 @@ class FixtureTable:
     # ----- editing (rare; may be slow) -------------------------------------------------------------
 
     def add(self, fixtures: Iterable[Fixture], *, origin: Literal["file", "runtime"], replace: bool = False) -> None:
-        """Add fixtures after the existing ones. A name already present is an error unless ``replace``,
-        in which case the old fixture (and its counters) go and the new one takes a fresh load position."""
+        """Add fixtures: from files after the existing ones, at run time before the earlier run-time ones
+        (see the class docstring). A name already present is an error unless ``replace``, in which case
+        the old fixture (and its counters) go; a run-time fixture replacing a run-time one keeps its place."""
         if origin not in ("file", "runtime"):
             raise ValueError(f"origin must be 'file' or 'runtime', got {origin!r}")
         batch = builtins.list(fixtures)
@@ -676,15 +683,25 @@ class FixtureTable:
             seen[fx.name] = fx
         if problems:
             raise FixtureError(problems)
-        for fx in batch:
-            if fx.name in self._by_name:
+        batch_no = self._next_seq
+        self._next_seq += 1
+        for position, fx in enumerate(batch):
+            rank: tuple[int, int, int]
+            old = self._by_name.get(fx.name)
+            if old is not None and old.origin == "runtime" and origin == "runtime":
+                rank = self._rank[fx.name]
+            elif origin == "runtime":
+                rank = (0, -batch_no, position)
+            else:
+                rank = (1, self._next_seq, 0)
+                self._next_seq += 1
+            if old is not None:
                 self._forget(fx.name)
             fx.origin = origin
             self._by_name[fx.name] = fx
-            self._seq[fx.name] = self._next_seq
+            self._rank[fx.name] = rank
             if origin == "file":
-                self._from_files[fx.name] = (fx, self._next_seq)
-            self._next_seq += 1
+                self._from_files[fx.name] = (fx, rank)
         self._reorder()
 
     def remove(self, name: str) -> bool:
@@ -701,10 +718,11 @@ class FixtureTable:
         names = [n for n, fx in self._by_name.items() if fx.origin == "runtime"]
         for name in names:
             self._forget(name)
-        for name, (fx, seq) in self._from_files.items():
+        for name, (fx, rank) in self._from_files.items():
             if name not in self._by_name:
+                fx.origin = "file"
                 self._by_name[name] = fx
-                self._seq[name] = seq
+                self._rank[name] = rank
         self._reorder()
         return len(names)
 
@@ -718,12 +736,12 @@ class FixtureTable:
 
     def _forget(self, name: str) -> None:
         del self._by_name[name]
-        del self._seq[name]
+        del self._rank[name]
         for key in [k for k in self._counters if k[0] == name]:
             del self._counters[key]
 
     def _reorder(self) -> None:
-        self._ordered = tuple(sorted(self._by_name.values(), key=lambda fx: (-fx.priority, self._seq[fx.name])))
+        self._ordered = tuple(sorted(self._by_name.values(), key=lambda fx: (-fx.priority, *self._rank[fx.name])))
 
     # ----- the hot path ----------------------------------------------------------------------------
 
