@@ -15,7 +15,15 @@ from .ratelimit import go_duration
 from .reply import ErrorSpec
 from .request import ChatRequest
 
-__all__ = ["ERROR_PRESETS", "FAULT_KINDS", "Preset", "error_from_spec"]
+__all__ = [
+    "ERROR_PRESETS",
+    "FAULT_KINDS",
+    "STREAM_FAULTS",
+    "Preset",
+    "delivered_events",
+    "error_from_spec",
+    "stream_cut",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +108,31 @@ FAULT_KINDS: frozenset[str] = frozenset(
         "content_filter",
     }
 )
+
+
+#: Stream faults that rewrite the event list (executed in ``transport.stream_events_for``).
+STREAM_FAULTS = frozenset({"disconnect", "stream_error", "malformed_chunk", "no_done", "truncate"})
+DEFAULT_AFTER_CHUNKS = 3
+
+
+def stream_cut(after_chunks: int | None, events: int) -> int:
+    """Where a stream fault cuts a stream of ``events`` events: ``after_chunks`` (default 3), kept
+    within the stream so at least the final event is always the fault's."""
+    k = after_chunks if after_chunks is not None else DEFAULT_AFTER_CHUNKS
+    return max(0, min(k, events - 1))
+
+
+def delivered_events(kind: str | None, after_chunks: int | None, events: int, written: int) -> range | list[int]:
+    """Indices of the plan's events the client received when ``written`` events of the (possibly
+    rewritten) list went out: the journal's view of what a faulted stream said."""
+    if kind not in STREAM_FAULTS:
+        return range(min(written, events))
+    k = stream_cut(after_chunks, events)
+    if kind == "malformed_chunk":  # event k replaced by garbage, the rest sent
+        return [i for i in range(min(written, events)) if i != k]
+    if kind == "no_done":
+        return range(min(written, events - 1))
+    return range(min(written, k))  # disconnect, stream_error, truncate: nothing of the plan after the cut
 
 
 def error_from_spec(spec: ErrorSpec, request: ChatRequest, model: ModelInfo, request_id: str = "") -> ApiError:

@@ -21,7 +21,7 @@ from .catalog import Catalog, ModelInfo
 from .chaos import Chaos, suggest
 from .config import Settings
 from .errors import ApiError
-from .faults import ERROR_PRESETS, FAULT_KINDS, error_from_spec
+from .faults import ERROR_PRESETS, FAULT_KINDS, STREAM_FAULTS, delivered_events, error_from_spec
 from .fetch import FetchFailure, FetchPolicy
 from .fixtures import FixtureTable
 from .generate import Generator, request_digest
@@ -292,7 +292,14 @@ class Pipeline:
             entry.usage = completion.usage
             entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, completion.usage)
             if outcome.plan is not None:
-                entry.response = {"chunks": len(outcome.plan), "sent": outcome.info.get("events_sent")}
+                sent = outcome.info.get("events_sent")
+                stream_fault = reply is not None and reply.fault is not None and reply.fault.kind in STREAM_FAULTS
+                entry.response = {
+                    "chunks": len(outcome.plan),
+                    "sent": sent,
+                    "cut": stream_fault or (sent or 0) < len(outcome.plan),
+                    "streamed": _streamed_text(outcome, completion, reply, sent),
+                }
             else:
                 entry.response = outcome.payload
         if kind == "generator" and request is not None and len(self.fixtures):
@@ -354,6 +361,47 @@ def fault_from_header(value: str) -> Reply:
             param="x-mockllm-fault",
             code="invalid_fault",
         ) from None
+
+
+#: Longest text of one choice the journal keeps of a stream (as :func:`~mockllm.journal.shorten` cuts).
+STREAMED_TEXT_LIMIT = 20_000
+
+
+def _streamed_text(
+    outcome: Outcome, completion: shaping.Completion, reply: Reply | None, sent: int | None
+) -> list[dict[str, Any]]:
+    """What a stream said, per choice (content, reasoning, refusal), up to where it was cut.
+
+    A stream delivered whole said exactly its completion's texts, read for free; only a stream cut
+    short (a fault, a client gone) is read back from the events it delivered. Each text is capped at
+    :data:`STREAMED_TEXT_LIMIT` characters, so the journal holds a bounded summary, not the answer's
+    token lists or events (the plan goes with the request).
+    """
+    plan = outcome.plan
+    assert plan is not None
+    fault = reply.fault if reply is not None else None
+    written = sent if sent is not None else 0
+    if (fault is None or fault.kind not in STREAM_FAULTS) and written >= len(plan):
+        said: list[dict[str, Any]] = []
+        for choice in completion.choices:
+            item: dict[str, Any] = {"index": choice.index}
+            if choice.reasoning_content and "reasoning" in plan.kinds:
+                item["reasoning_content"] = choice.reasoning_content
+            if choice.content is not None:
+                item["content"] = choice.content
+            if choice.refusal is not None:
+                item["refusal"] = choice.refusal
+            said.append(item)
+    else:
+        kind, after = (fault.kind, fault.after_chunks) if fault is not None else (None, None)
+        said = plan.said(delivered_events(kind, after, len(plan), written))
+        if not said:
+            said = [{"index": choice.index, "content": ""} for choice in completion.choices]
+    for item in said:
+        for key, value in item.items():
+            if isinstance(value, str) and len(value) > STREAMED_TEXT_LIMIT:
+                item[key] = value[:STREAMED_TEXT_LIMIT] + f"…[{len(value)} chars]"
+    return said
 
 
 def _header_problem(exc: Any) -> str:

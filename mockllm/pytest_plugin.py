@@ -199,8 +199,12 @@ class RecordedRequest:
 
     @property
     def content(self) -> str | None:
-        """The first choice's text of a non-streamed answer (a streamed one's journal keeps chunk counts)."""
+        """The first choice's text: of a JSON answer, or what a stream sent (all of it, or up to where a
+        fault or the client cut it; texts over 20,000 characters are shortened in the journal)."""
         if isinstance(self.response, dict):
+            streamed = self.response.get("streamed")
+            if isinstance(streamed, list):
+                return streamed[0].get("content") if streamed and isinstance(streamed[0], dict) else None
             choices = self.response.get("choices") or []
             if choices and isinstance(choices[0], dict):
                 message = choices[0].get("message") or {}

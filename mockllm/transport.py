@@ -12,7 +12,7 @@ import json
 
 from aiohttp import web
 
-from .faults import error_from_spec
+from .faults import error_from_spec, stream_cut
 from .pipeline import Outcome
 from .reply import FaultSpec
 
@@ -47,8 +47,7 @@ def stream_events_for(
     ``outcome`` (the answer being streamed) lets a ``stream_error`` naming a preset fill the preset's
     message template (``{model}``, the request id) exactly as the same preset's HTTP error would.
     """
-    k = fault.after_chunks if fault.after_chunks is not None else 3
-    k = max(0, min(k, len(events) - 1))
+    k = stream_cut(fault.after_chunks, len(events))
     if fault.kind == "disconnect":
         return events[:k], True
     if fault.kind == "stream_error":
