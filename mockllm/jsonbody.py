@@ -8,14 +8,14 @@ all three at the door, so the caller answers them like any other body that is no
 "We could not parse the JSON body of your request" 400.
 
 The extra checks cost nothing on ordinary bodies: a tree walk runs only when the raw bytes could hold
-a deep structure (more than :data:`MAX_DEPTH` brackets) or a surrogate (``\\uD800``-``\\uDFFF`` escaped, or
-UTF-8-encoded, which Python's json also lets through).
+a deep structure (more than :data:`MAX_DEPTH` brackets) or a surrogate escape (``\\uD800``-``\\uDFFF``).
+UTF-8 is decoded strictly, so a surrogate encoded as bytes, which Python's json would let through, is
+invalid UTF-8 like any other.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "NotJson", "loads_strict"]
@@ -24,10 +24,6 @@ __all__ = ["MAX_DEPTH", "NotJson", "loads_strict"]
 #: dozen levels at most) and far below Python's recursion limit, so the recursive code that reads a
 #: request (validators, the schema checker, the journal) never meets a RecursionError.
 MAX_DEPTH = 128
-
-# A surrogate written as an escape, or as the bytes UTF-8 would give it (Python's json decodes bytes with
-# "surrogatepass", so ED A0 80 arrives as a lone U+D800 just like the escape does).
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 class NotJson(ValueError):
@@ -38,6 +34,11 @@ def _refuse_constant(name: str) -> Any:
     raise NotJson(f"{name} is not a JSON value")
 
 
+# One decoder, made once: ``json.loads`` with a keyword builds a new one per call, which would cost as
+# much as parsing a small body.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def loads_strict(data: bytes | str, **kwargs: Any) -> Any:
     """Parse ``data`` as strict JSON; raise :class:`NotJson` (a ``ValueError``) for anything else.
 
@@ -45,17 +46,23 @@ def loads_strict(data: bytes | str, **kwargs: Any) -> Any:
     :data:`MAX_DEPTH`, and strings or keys holding a lone surrogate. Invalid UTF-8 stays a
     ``UnicodeDecodeError`` (also a ``ValueError``). ``kwargs`` go to :func:`json.loads`.
     """
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if isinstance(data, str):
+        raw, text, utf8 = data.encode("utf-8", "surrogatepass"), data, False
+    else:
+        raw = data
+        # As json.loads reads bytes (UTF-8 with or without BOM, or UTF-16/32), except that UTF-8 is decoded
+        # strictly: a surrogate written as bytes (ED A0 80) is invalid UTF-8, which json would let through.
+        encoding = json.detect_encoding(raw)
+        utf8 = encoding == "utf-8"
+        text = raw.decode(encoding) if utf8 else raw.decode(encoding, "surrogatepass")
     try:
-        value = json.loads(data, parse_constant=_refuse_constant, **kwargs)
+        value = json.loads(text, parse_constant=_refuse_constant, **kwargs) if kwargs else _DECODER.decode(text)
     except RecursionError:
         raise NotJson(f"nesting deeper than {MAX_DEPTH} levels") from None
     deep = raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
-    surrogates = (
-        isinstance(data, str)
-        or _SURROGATE.search(raw) is not None
-        or json.detect_encoding(raw) != "utf-8"  # UTF-16/32 (json reads them): surrogates look different
-    )
+    # In UTF-8 a lone surrogate can only arrive escaped (\uD800-\uDFFF): two substring searches find any
+    # candidate (a regex over a 10 MB body costs far more).
+    surrogates = not utf8 or b"\\ud" in raw or b"\\uD" in raw
     if deep or surrogates:
         _check_tree(value, surrogates)
     return value

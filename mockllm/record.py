@@ -63,6 +63,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from . import tokens
 from .catalog import BUILTIN_MODELS, ModelInfo
 from .config import BOUNDS, Bound
+from .jsonbody import loads_strict
 from .matching import system_digest, tools_digest
 from .serving import listen, shown_host, stop_on_signal
 
@@ -475,7 +476,7 @@ async def _chat(request: web.Request) -> web.StreamResponse:
     recorder, client = request.app[RECORDER], request.app[CLIENT]
     raw = await request.read()
     try:
-        body = json.loads(raw)
+        body = loads_strict(raw)  # not JSON (deep nesting included): forwarded as is, the upstream judges it
     except ValueError:
         body = None
     started = time.perf_counter()
