@@ -294,12 +294,10 @@ class Pipeline:
             if outcome.plan is not None:
                 sent = outcome.info.get("events_sent")
                 stream_fault = reply is not None and reply.fault is not None and reply.fault.kind in STREAM_FAULTS
-                entry.response = {
-                    "chunks": len(outcome.plan),
-                    "sent": sent,
-                    "cut": stream_fault or (sent or 0) < len(outcome.plan),
-                    "streamed": _streamed_text(outcome, completion, reply, sent),
-                }
+                entry.response = {"chunks": len(outcome.plan), "sent": sent}
+                if outcome.status == 200:  # (not a stream refused at --max-streams)
+                    entry.response["cut"] = stream_fault or (sent or 0) < len(outcome.plan)
+                    entry.response["streamed"] = _streamed_text(outcome, completion, reply, sent)
             else:
                 entry.response = outcome.payload
         if kind == "generator" and request is not None and len(self.fixtures):
