@@ -71,11 +71,12 @@ def main() -> int:
                 base = judge(client, body)
                 counts["valid " + base] += 1
                 sent = mutation.apply(body)
-                counts[f"{mutation.kind} " + judge(client, sent, mutation if base.startswith("200") else None)] += 1
+                counts[f"{mutation.kind} " + judge(client, sent, mutation, named=base.startswith("200"))] += 1
             except (AssertionError, httpx.HTTPError, ValueError) as exc:
                 counts[f"FAIL {type(exc).__name__}"] += 1
                 if len(failures) < 5:
-                    failures.append(f"{exc}\n  request: {json.dumps(sent)[:800]}")
+                    shown = sent[:800] if isinstance(sent, bytes) else json.dumps(sent)[:800]
+                    failures.append(f"{exc}\n  request: {shown!r}")
             done = counts.total()
             if done % 2000 == 0:
                 rate = done / 2 / (time.monotonic() - started)

@@ -39,7 +39,9 @@ Decisions, and why:
 * **Fixture paths** (marker, :meth:`MockLLM.load`) are relative to the test file's folder, else to the
   current directory.
 * **Routes beat files.** ``on(...)`` fixtures get ``priority=100`` unless given one, so a test can override
-  what a fixture file answers; among routes, the first added that matches wins (as in a file).
+  what a fixture file answers; among routes (and documents from :meth:`MockLLM.add`/:meth:`MockLLM.load`,
+  which beat file fixtures of the same priority), the newest that matches wins, as in WireMock; chaining
+  replies on a route keeps its place.
 * **Clients** from :meth:`MockLLM.client` default to ``max_retries=0`` (a scripted failure surfaces exactly
   as scripted; pass ``max_retries=2`` to exercise retries) and ``timeout=30`` (a stalled stream fails the
   test in 30 s, not the SDK's 10 minutes).
@@ -197,8 +199,12 @@ class RecordedRequest:
 
     @property
     def content(self) -> str | None:
-        """The first choice's text of a non-streamed answer (a streamed one's journal keeps chunk counts)."""
+        """The first choice's text: of a JSON answer, or what a stream sent (all of it, or up to where a
+        fault or the client cut it; texts over 20,000 characters are shortened in the journal)."""
         if isinstance(self.response, dict):
+            streamed = self.response.get("streamed")
+            if isinstance(streamed, list):
+                return streamed[0].get("content") if streamed and isinstance(streamed[0], dict) else None
             choices = self.response.get("choices") or []
             if choices and isinstance(choices[0], dict):
                 message = choices[0].get("message") or {}

@@ -74,6 +74,7 @@ from .config import BOUNDS, Bound
 from .core import tokens
 from .core.catalog import BUILTIN_MODELS, ModelInfo
 from .core.conversation import TOOL_RESULT_ROLES, Message, answered_tools, conversation_turn
+from .core.jsonbody import loads_strict
 from .core.matching import loop_digest, system_digest, tools_digest
 from .http.serving import listen, shown_host, stop_on_signal
 
@@ -517,7 +518,7 @@ async def _chat(request: web.Request) -> web.StreamResponse:
     recorder, client = request.app[RECORDER], request.app[CLIENT]
     raw = await request.read()
     try:
-        body = json.loads(raw)
+        body = loads_strict(raw)  # not JSON (deep nesting included): forwarded as is, the upstream judges it
     except ValueError:
         body = None
     started = time.perf_counter()

@@ -7,9 +7,12 @@ judges the server's answers (issue 11 §1). Shared by ``tests/test_fuzz.py`` (a 
   overrides that keep the answers cheap and the models real (``n`` ≤ 3, models from our catalog), and at
   most a handful of optional fields at once so most requests are ones a model could accept.
 * :func:`mutations` turns a valid request into a *near-valid* one: a field dropped, of the wrong type,
-  out of range, oversized, outside its enum, unknown, or a non-JSON literal.
+  out of range, oversized, outside its enum, unknown; or a body that Python's ``json`` reads but JSON
+  forbids (issue 15): a ``NaN``/``Infinity``/``-Infinity`` literal, pathological nesting of ``[``/``{``
+  (up to 100,000 levels), a lone surrogate escape or invalid UTF-8 in any string or key.
 * :func:`judge` sends one and classifies the answer; it raises ``AssertionError`` for anything that is
-  not a spec-valid 200 (JSON or SSE) or a 4xx in OpenAI's error shape naming the mutated field.
+  not a spec-valid 200 (JSON or SSE) or a 4xx in OpenAI's error shape naming the mutated field (for
+  the not-JSON kinds: exactly OpenAI's "We could not parse the JSON body" 400).
 """
 
 from __future__ import annotations
@@ -152,13 +155,26 @@ def requests() -> st.SearchStrategy[dict[str, Any]]:
     return with_streams()
 
 
+#: Mutation kinds whose body is not JSON (RFC 8259): each must get OpenAI's unparsable-body 400.
+NOT_JSON = frozenset({"non_json", "deep", "bad_unicode"})
+#: Stands in for raw JSON text while a body is encoded; replaced by ``Mutation.raw`` afterwards.
+_HOLE = "\x00mockllm-raw\x00"
+_KEY_HOLE = "\x00mockllm-key\x00"
+
+
 @dataclass(frozen=True, slots=True)
 class Mutation:
+    """One change to a body. ``raw`` (not-JSON kinds) is spliced in as text: the value at ``path``
+    (or, with ``key=True``, the name of the key at ``path``) after encoding, since no encoder would
+    write it. ``deep`` mutations that stay within the depth bound are ordinary JSON and judged as such."""
+
     kind: str
     path: tuple[str | int, ...]
     value: Any = None
+    raw: bytes | None = None
+    key: bool = False
 
-    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any] | bytes:
         data = json.loads(json.dumps(body))
         parent: Any = data
         for step in self.path[:-1]:
@@ -166,9 +182,18 @@ class Mutation:
         last = self.path[-1]
         if self.kind == "missing":
             del parent[last]
-        else:
+        elif self.raw is None:
             parent[last] = self.value
-        return data
+        elif self.key:
+            parent[_KEY_HOLE] = parent.pop(last)
+        else:
+            parent[last] = _HOLE
+        if self.raw is None:
+            return data
+        hole = json.dumps(_KEY_HOLE if self.key else _HOLE).encode()
+        encoded = json.dumps(data, ensure_ascii=False).encode()
+        assert encoded.count(hole) == 1
+        return encoded.replace(hole, self.raw)
 
     def param(self) -> str:
         """The OpenAI ``param`` spelling of the path: ``messages[0].role``."""
@@ -196,8 +221,23 @@ def mutations(draw: st.DrawFn, body: dict[str, Any]) -> Mutation:
     keys = sorted(body)
     kind = draw(
         # (hypothesis favours the first entries: the rarest-interesting kinds go last)
-        st.sampled_from(["wrong_type", "out_of_range", "oversized", "bad_enum", "message", "unknown", "missing"])
+        st.sampled_from(
+            [
+                "wrong_type",
+                "non_json",
+                "deep",
+                "bad_unicode",
+                "out_of_range",
+                "oversized",
+                "bad_enum",
+                "message",
+                "unknown",
+                "missing",
+            ]
+        )
     )
+    if kind in NOT_JSON:
+        return draw(_not_json(body, kind))
     if kind == "missing":
         return Mutation("missing", (draw(st.sampled_from(["model", "messages"])),))
     if kind == "wrong_type":
@@ -242,6 +282,56 @@ def mutations(draw: st.DrawFn, body: dict[str, Any]) -> Mutation:
     return Mutation("message", ("messages", 0, "content"), draw(st.sampled_from([42, {"text": "x"}, [{"a": 1}], True])))
 
 
+def _places(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], Any]]:
+    """Every (path, value) in a body, containers included, root excluded."""
+    found: list[tuple[tuple[str | int, ...], Any]] = []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for step, child in items:
+        found.append(((*path, step), child))
+        found.extend(_places(child, (*path, step)))
+    return found
+
+
+def _nested(depth: int, bracket: str) -> bytes:
+    """``depth`` levels of arrays or objects around a ``1``, as text (no encoder writes 100,000 levels)."""
+    if bracket == "[":
+        return b"[" * depth + b"1" + b"]" * depth
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+_SURROGATES = [b"\\ud800", b"\\udfff", b"\\udc00\\ud800", b"x\\ud83d", b"\\ude00y"]
+
+
+@st.composite
+def _not_json(draw: st.DrawFn, body: dict[str, Any], kind: str) -> Mutation:
+    """A body Python's ``json`` would read but JSON forbids, the bad part anywhere in the body."""
+    places = _places(body)
+    if kind == "non_json":
+        # at a known field, a new one, or any place already in the body (inside messages, tools, ...)
+        path = draw(st.sampled_from([("temperature",), ("metadata",), ("seed",)] + [p for p, _ in places]))
+        literal = draw(st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"[1, NaN]", b'{"x": -Infinity}']))
+        return Mutation("non_json", path, raw=literal)
+    if kind == "deep":
+        path = draw(st.sampled_from([("metadata",), ("messages", 0, "content"), ("tools",)] + [p for p, _ in places]))
+        depth = draw(st.sampled_from([129, 200, 1_000, 5_000, 100_000]))
+        return Mutation("deep", path, raw=_nested(depth, draw(st.sampled_from("[{"))))
+    # bad_unicode: a lone surrogate escape (or bytes that are not UTF-8) in one string value or key
+    strings = [(p, v) for p, v in places if isinstance(v, str)]
+    keys = [p for p, _ in places if isinstance(p[-1], str)]
+    target = draw(st.sampled_from(["value", "key"] if strings and keys else ["key"] if keys else ["value"]))
+    bad = draw(st.sampled_from([*_SURROGATES, b"\xed\xa0\x80", b"\xff", b"\xc3"]))
+    if target == "key" or not strings:
+        path = draw(st.sampled_from(keys or [("model",)]))
+        return Mutation("bad_unicode", path, raw=b'"' + path[-1].encode() + bad + b'"', key=True)  # type: ignore[union-attr]
+    path, text = draw(st.sampled_from(strings))
+    at = draw(st.integers(0, len(text)))  # between characters, so no escape or UTF-8 sequence is split
+
+    def inner(part: str) -> bytes:
+        return json.dumps(part, ensure_ascii=False).encode()[1:-1]
+
+    return Mutation("bad_unicode", path, raw=b'"' + inner(text[:at]) + bad + inner(text[at:]) + b'"')
+
+
 # ----- the oracle ------------------------------------------------------------------------------------------
 
 
@@ -283,11 +373,25 @@ def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, allow_nan=True).encode()
 
 
-def judge(client: httpx.Client, body: dict[str, Any], mutation: Mutation | None = None) -> str:
-    """Send ``body``; return an outcome label (``200``, ``200-stream``, ``400 invalid_type``, …)."""
-    response = client.post("/chat/completions", content=encode(body), headers={"Content-Type": "application/json"})
+BAD_JSON = "We could not parse the JSON body of your request."
+
+
+def judge(
+    client: httpx.Client, body: dict[str, Any] | bytes, mutation: Mutation | None = None, *, named: bool = True
+) -> str:
+    """Send ``body``; return an outcome label (``200``, ``200-stream``, ``400 invalid_type``, …).
+
+    With a ``mutation``, a 400 must name its field (when ``named``: the unmutated body was accepted);
+    a not-JSON mutation must get OpenAI's unparsable-body 400 whatever else is wrong with the body."""
+    content = body if isinstance(body, bytes) else encode(body)
+    response = client.post("/chat/completions", content=content, headers={"Content-Type": "application/json"})
     status = response.status_code
-    assert status < 500, f"{status} for {json.dumps(body)[:500]}: {response.text[:500]}"
+    assert status < 500, f"{status} for {content[:500]!r}: {response.text[:500]}"
+    if mutation is not None and mutation.raw is not None:
+        assert status == 400, f"{mutation.kind} answered {status}: {content[:300]!r}"
+        error = response.json()["error"]
+        assert error["message"].startswith(BAD_JSON) and error["param"] is None, error
+        return "400 bad_json"
     if status == 200:
         if "text/event-stream" in response.headers.get("content-type", ""):
             for chunk in _sse_chunks(response.text):
@@ -300,6 +404,6 @@ def judge(client: httpx.Client, body: dict[str, Any], mutation: Mutation | None 
     error = payload["error"]
     assert set(error) == {"message", "type", "param", "code"}, error
     assert isinstance(error["message"], str) and error["message"], error
-    if mutation is not None and status == 400:
+    if mutation is not None and named and status == 400:
         assert _names(error, mutation), f"{mutation} answered {error}"
     return f"{status} {error['code'] or error['type']}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -70,6 +71,7 @@ def test_streams_beyond_the_limit_get_503_with_retry_after():
         refused = httpx.post(srv.base_url + "/chat/completions", json=chat("other", stream=True))
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "1"
+        assert re.fullmatch(r"req_[0-9a-f]{32}", refused.headers["x-request-id"])
         error = openai_error(refused)
         assert error["type"] == "server_error" and "--max-streams" in str(error["message"])
         # a non-streamed request is not a stream: it is served while the streams are full

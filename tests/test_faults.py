@@ -727,6 +727,54 @@ def test_rpm_headers_refusal_and_admission_with_a_frozen_clock(frozen: tuple[Moc
     assert raw_create(make_client(server, key="sk-other")).headers["x-ratelimit-remaining-requests"] == "2"
 
 
+def test_rate_limit_refusals_carry_the_ratelimit_headers(frozen: tuple[MockServer, FakeClock]) -> None:
+    """A 429 from --rpm/--tpm carries the x-ratelimit-* headers every other answer does, read from the
+    buckets as they stand: 0 requests remaining and the true time until the request bucket is full."""
+    server, clock = frozen
+    client = make_client(server, key="sk-headers-429")
+    for _ in range(3):
+        last = raw_create(client, max_tokens=10)
+    tokens_left = int(last.headers["x-ratelimit-remaining-tokens"])
+    with pytest.raises(openai.RateLimitError) as info:
+        raw_create(client, max_tokens=10)
+    headers = info.value.response.headers
+    assert headers["x-ratelimit-limit-requests"] == "3"
+    assert headers["x-ratelimit-limit-tokens"] == "100000"
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert headers["x-ratelimit-reset-requests"] == "1m0s"  # 3 missing, one refilled per 20 s
+    # nothing was taken for the refused request: the token bucket shows what the last answer left
+    assert headers["x-ratelimit-remaining-tokens"] == str(tokens_left)
+    assert headers["x-ratelimit-reset-tokens"] == last.headers["x-ratelimit-reset-tokens"]
+    clock.now += 5
+    with pytest.raises(openai.RateLimitError) as info:
+        raw_create(client, max_tokens=10)
+    assert info.value.response.headers["x-ratelimit-reset-requests"] == "55s"  # a quarter refilled
+    assert info.value.response.headers["retry-after"] == "15"
+    assert re.fullmatch(r"req_[0-9a-f]{32}", headers["x-request-id"])
+
+
+def test_tpm_refusal_carries_the_ratelimit_headers() -> None:
+    with MockServer(Settings(port=0, seed=3, tpm=1000)) as server:
+        clock = FakeClock()
+        server.pipeline.clock = clock
+        client = make_client(server)
+        raw_create(client, max_tokens=900)  # reserves prompt + 900, then settles the real completion
+        with pytest.raises(openai.RateLimitError) as info:
+            raw_create(client, max_tokens=990)
+        headers = info.value.response.headers
+        assert info.value.type == "tokens"
+        remaining = int(headers["x-ratelimit-remaining-tokens"])
+        assert 0 <= remaining < 1000
+        assert headers["x-ratelimit-limit-tokens"] == "1000"
+        assert headers["x-ratelimit-reset-tokens"] == go_duration((1000 - remaining) / (1000 / 60))
+        assert headers["x-ratelimit-remaining-requests"] == str(10_000 - 1)  # nominal RPM bucket, one taken
+        # a request larger than the whole limit: the same headers
+        with pytest.raises(openai.RateLimitError) as info:
+            raw_create(client, max_tokens=5000)
+        assert "Request too large" in info.value.body["message"]  # type: ignore[index]
+        assert info.value.response.headers["x-ratelimit-remaining-tokens"] == str(remaining)
+
+
 def test_refusal_message_used_plus_requested_exceeds_the_limit(frozen: tuple[MockServer, FakeClock]) -> None:
     server, clock = frozen
     client = make_client(server)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from mockllm.http.app import STREAMS
 from mockllm.http.limits import WRITE_BUFFER_HIGH
 from mockllm.server import MockServer
 
+REQUEST_ID = re.compile(r"req_[0-9a-f]{32}")
 HEADER_TIMEOUT = 0.5
 BODY_TIMEOUT = 0.5
 WRITE_TIMEOUT = 0.5
@@ -148,6 +150,7 @@ def test_headers_trickled_a_byte_at_a_time_get_408_and_close(hostile, errors_log
     assert elapsed < HEADER_TIMEOUT + 2.5, elapsed
     [(status, headers, body)] = split_responses(data)
     assert status == 408 and headers["connection"] == "close"
+    assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
     assert assert_openai_error(body, 408)["code"] == "request_timeout"
     still_serves(hostile)
 
@@ -170,8 +173,9 @@ def test_body_trickled_gets_408_and_close(hostile, errors_logged):
             time.sleep(0.1)
     except (BrokenPipeError, ConnectionResetError):
         pass
-    [(status, _, payload)] = split_responses(read_all(sock))
+    [(status, headers, payload)] = split_responses(read_all(sock))
     assert status == 408, payload
+    assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
     assert "body" in str(assert_openai_error(payload, 408)["message"])
     assert time.monotonic() - started < BODY_TIMEOUT + 4
     still_serves(hostile)
@@ -206,8 +210,9 @@ def test_body_shorter_than_content_length(hostile, errors_logged):
 def test_oversized_headers_get_431(hostile, errors_logged, head):
     sock = connect(hostile)
     sock.sendall(head)
-    [(status, _, body)] = split_responses(read_all(sock))
+    [(status, headers, body)] = split_responses(read_all(sock))
     assert status == 431
+    assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
     assert assert_openai_error(body, 431)["code"] == "request_header_fields_too_large"
     still_serves(hostile)
 
@@ -231,8 +236,9 @@ def test_garbage_instead_of_http(hostile, errors_logged, garbage):
     sock.shutdown(socket.SHUT_WR)
     data = read_all(sock)
     if data:  # some garbage leaves nothing to answer; whatever is answered is a 4xx in OpenAI's shape
-        [(status, _, body)] = split_responses(data)
+        [(status, headers, body)] = split_responses(data)
         assert 400 <= status < 500
+        assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
         assert_openai_error(body, status)
     still_serves(hostile)
 
@@ -347,6 +353,7 @@ def test_refused_connection_reads_the_503_not_a_reset(errors_logged):
             sock.sendall(post_head(len(body)) + body)
             [(status, headers, payload)] = split_responses(read_all(sock))
             assert status == 503 and headers["retry-after"] == "1"
+            assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
             assert assert_openai_error(payload, 503)["type"] == "server_error"
             # a client that half-closes after its request reads the 503 too
             sock = connect(srv)

@@ -161,3 +161,27 @@ def test_inspector_lists_requests_and_explains(mockllm: MockLLM, chromium: str, 
     )
     data = screenshot.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 20_000
+
+
+def test_inspector_shows_what_a_stream_said(mockllm: MockLLM, chromium: str, tmp_path: Path) -> None:
+    """The detail pane of a stream shows the text sent: here up to a disconnect's cut, not the rest."""
+    mockllm.on(user="story", name="cut-story").fault(
+        "disconnect", after_chunks=4, content="Once upon a time there was a mock server that never lied."
+    )
+    received = ""
+    stream = mockllm.client().chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "story"}], stream=True
+    )
+    with pytest.raises(openai.APIConnectionError):
+        for chunk in stream:
+            received += chunk.choices[0].delta.content or ""
+    [entry] = mockllm.requests
+    assert received and entry.content == received
+
+    dump = run_chromium(chromium, tmp_path / "profile", "--dump-dom", f"{mockllm.inspector_url}#seq={entry.seq}")
+    dom = Dom()
+    dom.feed(dump.stdout)
+    detail = " ".join(dom.detail_text)
+    assert "streamed until the cut" in detail and "cut short" in detail
+    assert received in detail
+    assert "never lied" not in detail.replace(f"#{entry.seq}", "").split("Raw journal entry")[0]

@@ -70,8 +70,9 @@ def test_failure_messages_and_report_section(pytester: pytest.Pytester) -> None:
             "*mockllm: requests of this test*",
             "*routes: capital-question, on(model='gpt-4o')",
             "#1 * gpt-4o-mini user='tell me a joke' → 200 generator (no fixture matched)*",
-            "      capital-question: user: expected substring 'capital'*",
+            # ties in decision order: the newest route first
             "      on(model='gpt-4o'): model: expected 'gpt-4o', got 'gpt-4o-mini'",
+            "      capital-question: user: expected substring 'capital'*",
         ]
     )
     result.stdout.fnmatch_lines(["*unknown mockllm setting(s) sead (did you mean 'seed'?); known: *seed*"])
@@ -184,9 +185,12 @@ def test_routes_calls_usage_and_documents(mockllm: MockLLM) -> None:
 
 def test_route_priority_beats_earlier_fixtures_and_names_are_unique(mockllm: MockLLM) -> None:
     mockllm.add([{"name": "catch-all", "reply": {"content": "file-like"}}])
-    first = mockllm.on(user="x").reply("route")
-    second = mockllm.on(user="x").reply("shadowed")
+    first = mockllm.on(user="x").reply("shadowed")
+    second = mockllm.on(user="x").reply("route")
     assert (first.name, second.name) == ("on(user='x')", "on(user='x') #2")
+    out = mockllm.client().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    assert out.choices[0].message.content == "route"  # the newest route wins, as in WireMock
+    first.reply("still shadowed")  # chaining re-installs a route in its place: it does not jump ahead
     out = mockllm.client().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
     assert out.choices[0].message.content == "route"
     with pytest.raises(ValueError, match="already exists"):

@@ -59,7 +59,7 @@ class StrictRecorder:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, str, str, str]] = []
 
-    def __call__(self, schema: Any, param: str, *, name: str, kind: str) -> None:
+    def __call__(self, schema: Any, param: str, *, name: str, kind: str, code: str | None = "x") -> None:
         self.calls.append((schema, param, name, kind))
         if schema.get("bad"):
             raise ApiError(400, f"Invalid schema for {kind} '{name}'.", param=param, code="invalid_value")
@@ -360,7 +360,7 @@ RESPONSE_FORMAT = _cases(
      "response_format.json_schema.strict", "invalid_type"),
     ("rf-strict-schema-rejected",
      body(response_format={"type": "json_schema", "json_schema": {"name": "s", "strict": True, "schema": {
-         "bad": True}}}), 400, "Invalid schema for response_format 's'.", "response_format.json_schema.schema",
+         "bad": True}}}), 400, "Invalid schema for response_format 's'.", "response_format",
      "invalid_value"),
     ("json-object-without-json", body(response_format={"type": "json_object"}), 400,
      "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
@@ -815,7 +815,7 @@ def test_json_schema_response_format() -> None:
         check_strict_schema=strict,
     )  # fmt: skip
     assert request.response_format == ResponseFormat("json_schema", "answer", schema, True)
-    assert strict.calls == [(schema, "response_format.json_schema.schema", "answer", "response_format")]
+    assert strict.calls == [(schema, "response_format", "answer", "response_format")]
     request, _ = run(body(response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}}))
     assert request.response_format.strict is False
 

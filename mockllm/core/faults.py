@@ -12,9 +12,18 @@ from dataclasses import dataclass, field
 from .catalog import ModelInfo
 from .conversation import Conversation
 from .errors import ApiError
+from .ratelimit import go_duration
 from .reply import ErrorSpec
 
-__all__ = ["ERROR_PRESETS", "FAULT_KINDS", "Preset", "error_from_spec"]
+__all__ = [
+    "ERROR_PRESETS",
+    "FAULT_KINDS",
+    "STREAM_FAULTS",
+    "Preset",
+    "delivered_events",
+    "error_from_spec",
+    "stream_cut",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +38,7 @@ class Preset:
 
 _RATE = (
     "Rate limit reached for {model} in organization org-mockllm on requests per min (RPM): Limit 3, Used 3, "
-    "Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more."
+    "Requested 1. Please try again in {wait}. Visit https://platform.openai.com/account/rate-limits to learn more."
 )
 
 ERROR_PRESETS: dict[str, Preset] = {
@@ -101,6 +110,31 @@ FAULT_KINDS: frozenset[str] = frozenset(
 )
 
 
+#: Stream faults that rewrite the event list (executed in ``transport.stream_events_for``).
+STREAM_FAULTS = frozenset({"disconnect", "stream_error", "malformed_chunk", "no_done", "truncate"})
+DEFAULT_AFTER_CHUNKS = 3
+
+
+def stream_cut(after_chunks: int | None, events: int) -> int:
+    """Where a stream fault cuts a stream of ``events`` events: ``after_chunks`` (default 3), kept
+    within the stream so at least the final event is always the fault's."""
+    k = after_chunks if after_chunks is not None else DEFAULT_AFTER_CHUNKS
+    return max(0, min(k, events - 1))
+
+
+def delivered_events(kind: str | None, after_chunks: int | None, events: int, written: int) -> range | list[int]:
+    """Indices of the plan's events the client received when ``written`` events of the (possibly
+    rewritten) list went out: the journal's view of what a faulted stream said."""
+    if kind not in STREAM_FAULTS:
+        return range(min(written, events))
+    k = stream_cut(after_chunks, events)
+    if kind == "malformed_chunk":  # event k replaced by garbage, the rest sent
+        return [i for i in range(min(written, events)) if i != k]
+    if kind == "no_done":
+        return range(min(written, events - 1))
+    return range(min(written, k))  # disconnect, stream_error, truncate: nothing of the plan after the cut
+
+
 def error_from_spec(spec: ErrorSpec, request: Conversation, model: ModelInfo, request_id: str = "") -> ApiError:
     """Build the ApiError a preset (with overrides) describes."""
     preset = ERROR_PRESETS.get(spec.preset or "server_error", ERROR_PRESETS["server_error"])
@@ -110,12 +144,23 @@ def error_from_spec(spec: ErrorSpec, request: Conversation, model: ModelInfo, re
         "over_window": model.context_window + 1,
         "request_id": request_id.removeprefix("req_"),
     }
-    message = spec.message if spec.message is not None else preset.message.format(**values)
     # HTTP header names are case-insensitive: keyed by lower-case name, an override such as
     # ``Retry-After-Ms`` replaces the preset's ``retry-after-ms`` instead of going out beside it (a
     # repeated header reaches the SDK as "1000, 150", which it cannot parse and ignores).
     headers = {name.lower(): value for name, value in preset.headers.items()}
-    headers.update({name.lower(): value for name, value in spec.headers.items()})
+    overrides = {name.lower(): value for name, value in spec.headers.items()}
+    headers.update(overrides)
+    # ``retry-after: "7"`` alone must mean 7 s to the client: the SDKs read retry-after-ms first, so the
+    # preset's own retry-after-ms follows the override instead of contradicting it.
+    if "retry-after" in overrides and "retry-after-ms" not in overrides and "retry-after-ms" in headers:
+        seconds = _number(overrides["retry-after"])
+        if seconds is not None:
+            headers["retry-after-ms"] = f"{seconds * 1000:g}"
+        else:
+            del headers["retry-after-ms"]
+    millis, seconds = _number(headers.get("retry-after-ms", "")), _number(headers.get("retry-after", ""))
+    values["wait"] = go_duration(millis / 1000 if millis is not None else seconds if seconds is not None else 1.0)
+    message = spec.message if spec.message is not None else preset.message.format(**values)
     return ApiError(
         spec.status or preset.status,
         message,
@@ -124,3 +169,11 @@ def error_from_spec(spec: ErrorSpec, request: Conversation, model: ModelInfo, re
         code=spec.code if spec.code is not None else preset.code,
         headers=headers,
     )
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value >= 0 and value == value and value != float("inf") else None

@@ -47,6 +47,7 @@ from . import matching as m
 from .catalog import BUILTIN_MODELS, ModelInfo
 from .conversation import Conversation
 from .errors import did_you_mean
+from .jsonbody import loads_strict
 from .reply import ErrorSpec, FaultSpec, Pacing, Reply, ToolCallSpec
 
 __all__ = [
@@ -55,10 +56,12 @@ __all__ = [
     "FixtureError",
     "FixtureSet",
     "FixtureTable",
+    "InjectionModel",
     "Match",
     "NearMiss",
     "ReplyTemplate",
     "check_files",
+    "lift_overrides",
     "load_fixture_files",
     "parse_fixture_document",
 ]
@@ -96,6 +99,40 @@ def _vocabulary(value: str, info: ValidationInfo, known_key: str, what: str) -> 
     if value not in known:
         raise ValueError(f"unknown {what} {value!r}{did_you_mean(value, known)}; known: {', '.join(sorted(known))}")
     return value
+
+
+#: Keys that may be written beside ``error: <preset>`` / ``fault: <kind>`` instead of inside it.
+_ERROR_OVERRIDES = ("status", "message", "type", "code", "param", "headers")
+_FAULT_OVERRIDES = ("after_chunks", "seconds")
+
+
+def lift_overrides(data: Any) -> Any:
+    """The shorthand people write, read as the nested form it means:
+    ``{error: rate_limit, headers: {...}}`` is ``{error: {preset: rate_limit, headers: {...}}}`` and
+    ``{fault: disconnect, after_chunks: 2}`` is ``{fault: {kind: disconnect, after_chunks: 2}}``.
+
+    Applied (as a "before" validator) by every model that holds an ``error``/``fault`` beside other
+    keys: a fixture, a reply entry, and the ``x-mockllm-fault`` header's JSON form, so files, the admin
+    API, the plugin and the header read one shape the same way. A key given both beside and inside is
+    refused rather than one of the two silently winning.
+    """
+    if not isinstance(data, dict):
+        return data
+    for body, keys, name_key in (("error", _ERROR_OVERRIDES, "preset"), ("fault", _FAULT_OVERRIDES, "kind")):
+        beside = [k for k in keys if k in data]
+        if body not in data or not beside:
+            continue
+        inner = data[body]
+        if isinstance(inner, str):
+            inner = {name_key: inner}
+        elif not isinstance(inner, dict):
+            continue  # the model reports the wrong type
+        twice = [k for k in beside if k in inner]
+        if twice:
+            keys_text = ", ".join(twice)
+            raise ValueError(f"{keys_text} given both beside {body} and inside it: write each key once")
+        data = {k: v for k, v in data.items() if k not in beside} | {body: {**inner, **{k: data[k] for k in beside}}}
+    return data
 
 
 class ErrorModel(_Strict):
@@ -252,6 +289,11 @@ class ReplyModel(_Strict):
             return "chat"
         return None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return lift_overrides(data)
+
     @field_validator("content")
     @classmethod
     def _content(cls, value: Any) -> Any:
@@ -401,6 +443,11 @@ class FixtureModel(_Strict):
     error: ErrorModel | None = None
     fault: FaultModel | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return lift_overrides(data)
+
     @model_validator(mode="after")
     def _one_body(self) -> FixtureModel:
         given = [b for b in _BODIES if getattr(self, b) is not None]
@@ -423,6 +470,25 @@ class FixtureModel(_Strict):
             if (kind == "embeddings") != (wanted == "embeddings"):
                 what = "an embeddings answer (embedding, like)" if kind == "embeddings" else "a chat answer"
                 raise ValueError(f"{what} cannot answer {wanted} requests (match.api / match.input)")
+        return self
+
+
+class InjectionModel(_Strict):
+    """The ``x-mockllm-fault`` header's JSON form: one error or one fault, written as in a fixture
+    (``{"error": "rate_limit", "headers": {...}}``, ``{"fault": {"kind": "disconnect", "after_chunks": 2}}``)."""
+
+    error: ErrorModel | None = None
+    fault: FaultModel | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return lift_overrides(data)
+
+    @model_validator(mode="after")
+    def _one(self) -> InjectionModel:
+        if (self.error is None) == (self.fault is None):
+            raise ValueError('expected {"error": ...} or {"fault": ...}, one of the two')
         return self
 
 
@@ -487,15 +553,28 @@ class ModelEntry(_Strict):
         return replace(base, id=self.id, **changes)
 
 
+#: Where each kind of mapping is written, to say where a misplaced key belongs.
+_SECTIONS: tuple[tuple[type[BaseModel], str], ...] = (
+    (FixtureModel, "a fixture"), (MatchModel, "match"), (ReplyModel, "a reply"), (ErrorModel, "error"),
+    (FaultModel, "fault"), (PacingModel, "pacing"), (ToolCallModel, "a tool call"), (ModelEntry, "a model"),
+    (VisionPolicyModel, "vision"),
+)  # fmt: skip
+
+
 def _all_keys() -> list[str]:
-    models: tuple[type[BaseModel], ...] = (
-        ErrorModel, FaultModel, PacingModel, ToolCallModel, ReplyModel, MatchModel, FixtureModel,
-        VisionPolicyModel, ModelEntry,
-    )  # fmt: skip
-    return sorted({name for model in models for name in model.model_fields} | {"models", "fixtures"})
+    return sorted({name for model, _ in _SECTIONS for name in model.model_fields} | {"models", "fixtures"})
 
 
 _KNOWN_KEYS = _all_keys()
+
+
+def _unknown_key(key: str) -> str:
+    """``unknown key`` plus a hint: a near spelling, or, for a real key written in the wrong mapping,
+    where it belongs (never "did you mean" the very key that was written)."""
+    homes = [where for model, where in _SECTIONS if key in model.model_fields]
+    if homes:
+        return f"unknown key here ({key!r} is a key of {' and '.join(homes)})"
+    return "unknown key" + did_you_mean(key, _KNOWN_KEYS)
 
 
 # ===== runtime objects ==============================================================================
@@ -662,6 +741,11 @@ _ALL_SESSIONS = object()
 class FixtureTable:
     """The fixtures in force, in decision order, with per-(fixture, session) sequence counters.
 
+    Decision order: higher ``priority`` first; at equal priority, fixtures added at run time (admin API,
+    pytest plugin) before file fixtures, the newest addition first, as in WireMock, so what a test
+    scripts is not answered by a bundled fixture; within one added document and among files, the order
+    written. Replacing a run-time fixture by name keeps its place (an edit is not a new fixture).
+
     Counters are keyed by session so parallel tests sending different ``x-mockllm-session`` values walk
     their own copy of each ``replies`` script. The counter map is an LRU bounded by ``max_counter_keys``
     (a client inventing a session per request must not grow memory forever); ``evictions`` counts what
@@ -670,7 +754,8 @@ class FixtureTable:
 
     def __init__(self, fixtures: Iterable[Fixture] = (), *, max_counter_keys: int = DEFAULT_MAX_COUNTER_KEYS) -> None:
         self._by_name: dict[str, Fixture] = {}
-        self._seq: dict[str, int] = {}  # load order, the tie-breaker after priority
+        # the tie-breaker after priority: (0, -batch, position) at run time, (1, load order, 0) from files
+        self._rank: dict[str, tuple[int, int, int]] = {}
         self._next_seq = 0
         self._ordered: tuple[Fixture, ...] = ()
         self._counters: OrderedDict[tuple[str, str | None], int] = OrderedDict()
@@ -682,8 +767,9 @@ class FixtureTable:
     # ----- editing (rare; may be slow) -------------------------------------------------------------
 
     def add(self, fixtures: Iterable[Fixture], *, origin: Literal["file", "runtime"], replace: bool = False) -> None:
-        """Add fixtures after the existing ones. A name already present is an error unless ``replace``,
-        in which case the old fixture (and its counters) go and the new one takes a fresh load position."""
+        """Add fixtures: from files after the existing ones, at run time before the earlier run-time ones
+        (see the class docstring). A name already present is an error unless ``replace``, in which case
+        the old fixture (and its counters) go; a run-time fixture replacing a run-time one keeps its place."""
         if origin not in ("file", "runtime"):
             raise ValueError(f"origin must be 'file' or 'runtime', got {origin!r}")
         batch = builtins.list(fixtures)
@@ -699,15 +785,25 @@ class FixtureTable:
             seen[fx.name] = fx
         if problems:
             raise FixtureError(problems)
-        for fx in batch:
-            if fx.name in self._by_name:
+        batch_no = self._next_seq
+        self._next_seq += 1
+        for position, fx in enumerate(batch):
+            rank: tuple[int, int, int]
+            old = self._by_name.get(fx.name)
+            if old is not None and old.origin == "runtime" and origin == "runtime":
+                rank = self._rank[fx.name]
+            elif origin == "runtime":
+                rank = (0, -batch_no, position)
+            else:
+                rank = (1, self._next_seq, 0)
+                self._next_seq += 1
+            if old is not None:
                 self._forget(fx.name)
             fx.origin = origin
             self._by_name[fx.name] = fx
-            self._seq[fx.name] = self._next_seq
+            self._rank[fx.name] = rank
             if origin == "file":
-                self._from_files[fx.name] = (fx, self._next_seq)
-            self._next_seq += 1
+                self._from_files[fx.name] = (fx, rank)
         self._reorder()
 
     def remove(self, name: str) -> bool:
@@ -724,10 +820,11 @@ class FixtureTable:
         names = [n for n, fx in self._by_name.items() if fx.origin == "runtime"]
         for name in names:
             self._forget(name)
-        for name, (fx, seq) in self._from_files.items():
+        for name, (fx, rank) in self._from_files.items():
             if name not in self._by_name:
+                fx.origin = "file"
                 self._by_name[name] = fx
-                self._seq[name] = seq
+                self._rank[name] = rank
         self._reorder()
         return len(names)
 
@@ -741,12 +838,12 @@ class FixtureTable:
 
     def _forget(self, name: str) -> None:
         del self._by_name[name]
-        del self._seq[name]
+        del self._rank[name]
         for key in [k for k in self._counters if k[0] == name]:
             del self._counters[key]
 
     def _reorder(self) -> None:
-        self._ordered = tuple(sorted(self._by_name.values(), key=lambda fx: (-fx.priority, self._seq[fx.name])))
+        self._ordered = tuple(sorted(self._by_name.values(), key=lambda fx: (-fx.priority, *self._rank[fx.name])))
 
     # ----- the hot path ----------------------------------------------------------------------------
 
@@ -884,8 +981,7 @@ def _loc_text(loc: Sequence[int | str]) -> str:
 def _error_text(err: Any) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
-        key = str(err["loc"][-1]) if err["loc"] else ""
-        return "unknown key" + did_you_mean(key, _KNOWN_KEYS)
+        return _unknown_key(str(err["loc"][-1]) if err["loc"] else "")
     if kind == "missing":
         return "required"
     if kind == "value_error":
@@ -983,7 +1079,7 @@ class _Loader:
         root: yaml.Node | None = None
         if path.suffix.lower() == ".json":
             try:
-                data = json.loads(text, object_pairs_hook=_json_no_duplicates)
+                data = loads_strict(text, object_pairs_hook=_json_no_duplicates)
             except json.JSONDecodeError as exc:
                 self.problems.append(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
                 return
@@ -1002,6 +1098,9 @@ class _Loader:
                 return
             except yaml.YAMLError as exc:
                 self.problems.append(f"{source}: invalid YAML: {exc}")
+                return
+            except RecursionError:
+                self.problems.append(f"{source}: invalid YAML: nesting too deep")
                 return
             finally:
                 loader.dispose()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,11 +22,12 @@ from .auth import check_key, mask_key
 from .catalog import Catalog, ModelInfo
 from .chaos import Chaos, suggest
 from .errors import ApiError
-from .faults import ERROR_PRESETS, FAULT_KINDS, error_from_spec
+from .faults import ERROR_PRESETS, FAULT_KINDS, STREAM_FAULTS, delivered_events, error_from_spec
 from .fetch import FetchFailure, FetchPolicy
 from .fixtures import FixtureTable
 from .generate import Generator, request_digest
 from .ids import IdFactory, RequestIds
+from .jsonbody import loads_strict
 from .ratelimit import RateLimiter
 from .reply import ErrorSpec, FaultSpec, Reply
 from .surface import EventPlan, Surface, json_error_outcome
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "Pipeline"]
 
-_loads = json.loads
+_loads = loads_strict
 
 
 @dataclass(slots=True)
@@ -295,7 +295,12 @@ class Pipeline:
             entry.usage = usage
             entry.cost_usd = self.ledger.add(entry.api_key_hint, outcome.model, usage)
             if outcome.plan is not None:
-                entry.response = {"chunks": len(outcome.plan), "sent": outcome.info.get("events_sent")}
+                sent = outcome.info.get("events_sent")
+                stream_fault = reply is not None and reply.fault is not None and reply.fault.kind in STREAM_FAULTS
+                entry.response = {"chunks": len(outcome.plan), "sent": sent}
+                if outcome.status == 200:  # (not a stream refused at --max-streams)
+                    entry.response["cut"] = stream_fault or (sent or 0) < len(outcome.plan)
+                    entry.response["streamed"] = _streamed_text(outcome, completion, reply, sent)
             else:
                 entry.response = outcome.payload
         if kind == "generator" and request is not None and len(self.fixtures):
@@ -331,11 +336,13 @@ def parse_json_body(body: bytes) -> Any:
 
 
 def fault_from_header(value: str) -> Reply:
-    """``x-mockllm-fault: rate_limit`` / ``disconnect`` / a JSON reply entry (``{"error": {...}}``,
-    ``{"fault": {"kind": "disconnect", "after_chunks": 2}}``), validated by the fixture-file models."""
+    """``x-mockllm-fault: rate_limit`` / ``disconnect`` / a JSON entry written as in a fixture file
+    (``{"error": "rate_limit", "headers": {"retry-after": "7"}}``, ``{"fault": "disconnect",
+    "after_chunks": 2}`` or the nested forms), validated by the fixture-file models, so every key is
+    honoured or refused, never dropped."""
     from pydantic import ValidationError
 
-    from .fixtures import ErrorModel, FaultModel
+    from .fixtures import InjectionModel
 
     context = {"known_presets": ERROR_PRESETS, "known_faults": FAULT_KINDS}
     text = value.strip()
@@ -344,16 +351,18 @@ def fault_from_header(value: str) -> Reply:
             data = _loads(text)
             if not isinstance(data, dict) or not ({"error", "fault"} & data.keys()):
                 raise ValueError('expected {"error": ...} or {"fault": ...}')
-            if "error" in data:
-                return Reply(error=ErrorModel.model_validate(data["error"], context=context).spec(), source="header")
-            return Reply(fault=FaultModel.model_validate(data["fault"], context=context).spec(), source="header")
+            injected = InjectionModel.model_validate(data, context=context)
+            if injected.error is not None:
+                return Reply(error=injected.error.spec(), source="header")
+            assert injected.fault is not None
+            return Reply(fault=injected.fault.spec(), source="header")
         if text in ERROR_PRESETS:
             return Reply(error=ErrorSpec(preset=text), source="header")
         if text in FAULT_KINDS:
             return Reply(fault=FaultSpec(kind=text), source="header")
         raise ValueError(f"unknown preset or fault {suggest([text], [*ERROR_PRESETS, *FAULT_KINDS])}")
     except (ValueError, ValidationError) as exc:
-        detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else exc.errors()[0]["msg"]
+        detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _header_problem(exc)
         known = ", ".join(sorted([*ERROR_PRESETS, *FAULT_KINDS]))
         raise ApiError(
             400,
@@ -372,6 +381,58 @@ def _not_a_chat_model() -> ApiError:
         "Did you mean to use v1/completions?",
         param="model",
     )
+
+
+#: Longest text of one choice the journal keeps of a stream (as :func:`~mockllm.journal.shorten` cuts).
+STREAMED_TEXT_LIMIT = 20_000
+
+
+def _streamed_text(
+    outcome: Outcome, completion: shaping.Completion, reply: Reply | None, sent: int | None
+) -> list[dict[str, Any]]:
+    """What a stream said, per choice (content, reasoning, refusal), up to where it was cut.
+
+    A stream delivered whole said exactly its completion's texts, read for free; only a stream cut
+    short (a fault, a client gone) is read back from the events it delivered. Each text is capped at
+    :data:`STREAMED_TEXT_LIMIT` characters, so the journal holds a bounded summary, not the answer's
+    token lists or events (the plan goes with the request).
+    """
+    plan = outcome.plan
+    assert plan is not None
+    fault = reply.fault if reply is not None else None
+    written = sent if sent is not None else 0
+    if (fault is None or fault.kind not in STREAM_FAULTS) and written >= len(plan):
+        said: list[dict[str, Any]] = []
+        for choice in completion.choices:
+            item: dict[str, Any] = {"index": choice.index}
+            if choice.reasoning_content and "reasoning" in plan.kinds:
+                item["reasoning_content"] = choice.reasoning_content
+            if choice.content is not None:
+                item["content"] = choice.content
+            if choice.refusal is not None:
+                item["refusal"] = choice.refusal
+            said.append(item)
+    else:
+        kind, after = (fault.kind, fault.after_chunks) if fault is not None else (None, None)
+        said = plan.said(delivered_events(kind, after, len(plan), written))
+        if not said:
+            said = [{"index": choice.index, "content": ""} for choice in completion.choices]
+    for item in said:
+        for key, value in item.items():
+            if isinstance(value, str) and len(value) > STREAMED_TEXT_LIMIT:
+                item[key] = value[:STREAMED_TEXT_LIMIT] + f"…[{len(value)} chars]"
+    return said
+
+
+def _header_problem(exc: Any) -> str:
+    """The first problem of a header entry, worded as the fixture loader words it (``fault.after_chunks:
+    ...``, ``unknown key 'x'``), so the header and a file explain the same mistake the same way."""
+    from .fixtures import _error_text, _loc_text
+
+    err = exc.errors(include_url=False)[0]
+    where = _loc_text(tuple(err["loc"]))
+    text = _error_text(err)
+    return f"{where}: {text}" if where else text
 
 
 def _has_answer(reply: Reply) -> bool:

@@ -87,11 +87,17 @@ class RateLimiter:
         return pair
 
     def admit(self, key: str | None, tokens: int, model: str, now: float) -> dict[str, str]:
-        """Take one request and ``tokens`` tokens, or raise OpenAI's 429. Returns the headers to send."""
+        """Take one request and ``tokens`` tokens, or raise OpenAI's 429. Returns the headers to send.
+
+        A 429 carries the same ``x-ratelimit-*`` headers as an admitted answer, read from the buckets as
+        they are (nothing taken): the exhausted one shows what it really holds (0 requests, or fewer tokens
+        than were requested) and its true time to refill, so a client pacing itself on them stays right."""
         requests, token_bucket = self._buckets(key or "", now)
         if self.enforce_rpm and requests.level < 1:
             wait = requests.wait_for(1)
-            raise self._refusal("requests", "requests per min (RPM)", self.rpm, model, wait, 1, requests)
+            refusal = self._refusal("requests", "requests per min (RPM)", self.rpm, model, wait, 1, requests)
+            refusal.headers.update(self.headers(requests, token_bucket))
+            raise refusal
         if self.enforce_tpm and token_bucket.level < tokens:
             if tokens > self.tpm:
                 raise ApiError(
@@ -101,9 +107,12 @@ class RateLimiter:
                     "successfully. Visit https://platform.openai.com/account/rate-limits to learn more.",
                     type="tokens",
                     code="rate_limit_exceeded",
+                    headers=self.headers(requests, token_bucket),
                 )
             wait = token_bucket.wait_for(tokens)
-            raise self._refusal("tokens", "tokens per min (TPM)", self.tpm, model, wait, tokens, token_bucket)
+            refusal = self._refusal("tokens", "tokens per min (TPM)", self.tpm, model, wait, tokens, token_bucket)
+            refusal.headers.update(self.headers(requests, token_bucket))
+            raise refusal
         requests.level = max(requests.level - 1, 0.0)
         token_bucket.level = max(token_bucket.level - tokens, 0.0)
         return self.headers(requests, token_bucket)

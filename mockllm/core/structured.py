@@ -1374,14 +1374,15 @@ def _render_context(ctx: _Context) -> str:
 class _StrictChecker:
     """Walks a strict schema and raises the first violation in OpenAI's words."""
 
-    def __init__(self, root: Mapping[str, Any], param: str, prefix: str) -> None:
+    def __init__(self, root: Mapping[str, Any], param: str, prefix: str, code: str | None) -> None:
         self.root = root
         self.param = param
         self.prefix = prefix
+        self.code = code
         self.ref_levels: dict[str, int] = {}
 
     def fail(self, message: str) -> ApiError:
-        return ApiError(400, self.prefix + message, param=self.param, code="invalid_json_schema")
+        return ApiError(400, self.prefix + message, param=self.param, code=self.code)
 
     def resolves(self, ref: str) -> bool:
         if ref == "#":
@@ -1523,6 +1524,7 @@ def check_strict_schema(
     *,
     name: str,
     kind: Literal["response_format", "function"],
+    code: str | None = "invalid_json_schema",
 ) -> None:
     """Raise the 400 OpenAI returns for a ``strict: true`` schema it would refuse; return None if fine.
 
@@ -1537,12 +1539,13 @@ def check_strict_schema(
        exactly its properties, every array has ``items``;
     4. at most :data:`MAX_NESTING_DEPTH` levels of nesting and :data:`MAX_TOTAL_PROPERTIES` properties.
 
-    All failures: 400 ``invalid_request_error``, code ``invalid_json_schema``, ``param`` as given.
+    All failures: 400 ``invalid_request_error`` with ``param`` and ``code`` as given (chat's response_format:
+    ``response_format`` and null, as the API answers; tools: the parameters' path, ``invalid_json_schema``).
     """
     if not isinstance(schema, Mapping):
         raise ApiError.invalid_type(param, "an object", schema)
     prefix = f"Invalid schema for {kind} '{name}': "
-    checker = _StrictChecker(schema, param, prefix)
+    checker = _StrictChecker(schema, param, prefix, code)
     if schema.get("type") != "object":
         got = _render_type(schema.get("type"))
         raise checker.fail(f"""schema must be a JSON Schema of 'type: "object"', got 'type: "{got}"'.""")

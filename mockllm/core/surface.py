@@ -10,7 +10,7 @@ under ``mockllm.apis`` provides one; nothing in ``core`` or ``http`` names an AP
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -135,6 +135,26 @@ class EventPlan:
 
     def joined(self) -> bytes:
         return b"".join(self.encoded)
+
+    def said(self, indices: Iterable[int]) -> list[dict[str, Any]]:
+        """The text the events at ``indices`` carried (what the journal shows of a stream cut short), as
+        chat's plan reports it: ``[{"index": 0, "content"?, "reasoning_content"?, "refusal"?}]``. Only
+        delta events are read back, each its ``data:`` line's ``delta``."""
+        said: dict[str, Any] = {"index": 0}
+        for index in indices:
+            key = _SAID_KEYS.get(self.kinds[index]) if index < len(self.kinds) else None
+            if key is None:
+                continue
+            for line in self.encoded[index].split(b"\n"):
+                if line.startswith(b"data: "):
+                    delta = json.loads(line[6:]).get("delta")
+                    if isinstance(delta, str):
+                        said[key] = said.get(key, "") + delta
+        return [said]
+
+
+#: Event kinds whose ``delta`` is text the journal reports, and under which name.
+_SAID_KEYS = {"content": "content", "reasoning": "reasoning_content", "refusal": "refusal"}
 
 
 def json_error_outcome(error: ApiError, request_id: str | None, body: dict[str, Any]) -> Outcome:

@@ -70,6 +70,7 @@ from ..core.fixtures import (
     parse_fixture_document,
 )
 from ..core.ids import IdFactory
+from ..core.jsonbody import loads_strict
 from ..core.ratelimit import RateLimiter
 from ..journal import Entry
 from .app import PIPELINE, _error_response
@@ -410,7 +411,7 @@ def _decode_document(body: bytes, content_type: str) -> Any:
         raise ApiError(400, "The body is not UTF-8 text.", code="invalid_fixture") from None
     if "json" in content_type:
         try:
-            return json.loads(text, object_pairs_hook=_json_no_duplicates)
+            return loads_strict(text, object_pairs_hook=_json_no_duplicates)
         except json.JSONDecodeError as exc:
             raise ApiError(
                 400, f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.", code="invalid_fixture"
@@ -426,6 +427,8 @@ def _decode_document(body: bytes, content_type: str) -> Any:
         raise ApiError(400, f"Invalid YAML{where}: {exc.problem or exc.context}.", code="invalid_fixture") from None
     except yaml.YAMLError as exc:
         raise ApiError(400, f"Invalid YAML: {exc}.", code="invalid_fixture") from None
+    except RecursionError:
+        raise ApiError(400, "Invalid YAML: nesting too deep.", code="invalid_fixture") from None
     finally:
         loader.dispose()
 

@@ -21,6 +21,7 @@ from ..core import auth
 from ..core.errors import ApiError
 from ..core.fixtures import FixtureTable
 from ..core.ids import random_request_id
+from ..core.jsonbody import loads_strict
 from ..core.pacing import PacingSettings, iter_schedule
 from ..core.pipeline import Outcome, Pipeline, error_outcome
 from ..core.surface import Route, RouteCall
@@ -184,7 +185,7 @@ async def _fetch_images(app: web.Application, pipeline: Pipeline, body: bytes) -
     policy = pipeline.fetch_policy
     assert policy is not None
     try:
-        raw = json.loads(body)
+        raw = loads_strict(body)
     except ValueError:
         return None
     urls = image_urls(raw, policy)

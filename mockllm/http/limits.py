@@ -43,6 +43,7 @@ from aiohttp.web_server import Server
 
 from ..config import Settings
 from ..core.errors import ApiError
+from ..core.ids import random_request_id
 
 if TYPE_CHECKING:
     from ..core.pipeline import Outcome
@@ -147,22 +148,28 @@ def overloaded_error(what: str, limit: int, flag: str) -> ApiError:
 
 
 def raw_response(error: ApiError, *, reason: str) -> bytes:
-    """A complete ``Connection: close`` HTTP/1.1 answer, for connections aiohttp never sees or has given up on."""
+    """A complete ``Connection: close`` HTTP/1.1 answer, for connections aiohttp never sees or has given up on.
+
+    Like every answer it carries an ``x-request-id`` (random: no request was understood to derive one)."""
     body = json.dumps(error.body(), indent=4).encode()
     head = [
         f"HTTP/1.1 {error.status} {reason}",
         "Content-Type: application/json; charset=utf-8",
         f"Content-Length: {len(body)}",
         "Connection: close",
+        f"x-request-id: {random_request_id()}",
         *(f"{name}: {value}" for name, value in error.headers.items()),
     ]
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
-def _error_response(error: ApiError) -> web.Response:
+def _error_response(error: ApiError, request_id: str | None = None) -> web.Response:
+    """An answer of the limits layer; it carries an ``x-request-id`` as every answer does (the planned
+    stream's when a stream is refused, so the journal and the client name the same request)."""
     body = json.dumps(error.body(), indent=4).encode()
     response = web.Response(status=error.status, body=body, headers=error.headers)
     response.headers["Content-Type"] = "application/json; charset=utf-8"
+    response.headers["x-request-id"] = request_id or random_request_id()
     return response
 
 
@@ -432,10 +439,12 @@ def refuse_stream(request: web.Request, outcome: Outcome | None = None) -> web.R
     if guard.streams >= guard.max_streams:
         guard.count("streams_refused")
         error = overloaded_error("streams", guard.max_streams, "--max-streams")
+        request_id = None
         if outcome is not None:
             outcome.status, outcome.error = 503, error
             outcome.info["refused"] = "max_streams"
-        return _error_response(error)
+            request_id = outcome.headers.get("x-request-id")
+        return _error_response(error, request_id)
     guard.streams += 1
     request[_STREAM_KEY] = True
     return None

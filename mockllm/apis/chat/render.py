@@ -8,7 +8,7 @@ chunks and ``json.dumps`` of a whole chunk each time would dominate the server's
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,8 @@ __all__ = ["StreamPlan", "completion_body", "stream_plan"]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _OBFUSCATION_PAD = "aZ3kQ9mT1xR7vB5nW2cL8pJ4hD6fG0sY"
+_TEXT_KINDS = frozenset({"content", "reasoning", "refusal"})
+_TEXT_KEYS = frozenset({"content", "reasoning_content", "refusal"})
 
 
 def _message(choice: Choice) -> dict[str, Any]:
@@ -126,6 +128,25 @@ class StreamPlan:
     def events(self) -> list[bytes]:
         """Every event, encoded (a new list each time)."""
         return list(self.iter_events())
+
+    def said(self, indices: Iterable[int]) -> list[dict[str, Any]]:
+        """The text the events at ``indices`` carried, per choice: ``{"index", "content"?,
+        "reasoning_content"?, "refusal"?}`` (what the journal shows of a stream cut short).
+
+        Each choice event is a complete JSON object once its template is put around its piece, so
+        reading one back is one ``json.loads``; only text-carrying events are read.
+        """
+        found: dict[int, dict[str, Any]] = {}
+        for index in indices:
+            if index >= len(self.pieces) or self.kinds[index] not in _TEXT_KINDS:
+                continue
+            lead, tail = self.templates[self.shapes[index]]
+            choice = json.loads(lead + self.pieces[index] + tail)
+            said = found.setdefault(choice["index"], {"index": choice["index"]})
+            for key, value in choice["delta"].items():
+                if key in _TEXT_KEYS and isinstance(value, str):
+                    said[key] = said.get(key, "") + value
+        return [found[i] for i in sorted(found)]
 
     def joined(self) -> bytes:
         """The whole stream as one buffer, for an unpaced answer written at once: the events of

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...core.auth import bearer_key
-from ...core.faults import error_from_spec
+from ...core.faults import error_from_spec, stream_cut
 from ...core.surface import InspectImage, Route, json_error_outcome
 from .render import completion_body, stream_plan
 from .validate import validate_chat_request
@@ -138,8 +138,7 @@ def stream_events_for(
     ``outcome`` (the answer being streamed) lets a ``stream_error`` naming a preset fill the preset's
     message template (``{model}``, the request id) exactly as the same preset's HTTP error would.
     """
-    k = fault.after_chunks if fault.after_chunks is not None else 3
-    k = max(0, min(k, len(events) - 1))
+    k = stream_cut(fault.after_chunks, len(events))
     if fault.kind == "disconnect":
         return events[:k], True
     if fault.kind == "stream_error":

@@ -58,7 +58,7 @@ __all__ = [
 
 InspectImage = Callable[[Mapping[str, Any], str], ImageInfo]
 InspectAudio = Callable[[Mapping[str, Any], str], AudioInfo]
-StrictSchemaCheck = Callable[..., None]  # (schema, param, *, name, kind) -> None, raises ApiError
+StrictSchemaCheck = Callable[..., None]  # (schema, param, *, name, kind[, code]) -> None, raises ApiError
 
 #: Every property of ``CreateChatCompletionRequest`` (spec 2.3.0, allOf flattened), in spec order,
 #: plus the deprecated ``functions`` / ``function_call`` (also in the spec). Anything else at the top
@@ -756,7 +756,9 @@ def _response_format(value: Any, check_strict_schema: StrictSchemaCheck | None) 
     strict = spec.get("strict")
     strict = False if strict is None else _boolean(strict, "response_format.json_schema.strict")
     if strict and schema is not None and check_strict_schema is not None:
-        check_strict_schema(schema, "response_format.json_schema.schema", name=name, kind="response_format")
+        # As the real API's bodies quoted in bug reports show (PROTOCOL-responses.md §strict): chat names
+        # the whole ``response_format``, with code null; the Responses API names ``text.format.schema``.
+        check_strict_schema(schema, "response_format", name=name, kind="response_format", code=None)
     return ResponseFormat("json_schema", name, schema, strict)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.auth import bearer_key, check_key
 from ...core.errors import ApiError
+from ...core.faults import stream_cut
 from ...core.reply import Reply
 from ...core.shaping import prompt_usage
 from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
@@ -119,8 +120,7 @@ class ResponsesSurface:
     def stream_fault(
         self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None
     ) -> tuple[list[bytes], bool]:
-        k = fault.after_chunks if fault.after_chunks is not None else 3
-        k = max(0, min(k, len(events) - 1))
+        k = stream_cut(fault.after_chunks, len(events))
         if fault.kind == "disconnect":
             return events[:k], True
         if fault.kind == "stream_error":

@@ -295,7 +295,18 @@
       }
     } else if (response && typeof response.chunks === "number") {
       const sent = response.sent === null || response.sent === undefined ? response.chunks : response.sent;
-      detail.append(el("p", { text: `Streamed: ${response.chunks} event(s) planned, ${sent} sent.` }));
+      const cut = response.cut === undefined ? sent < response.chunks : response.cut;
+      detail.append(el("p", { text: `Streamed: ${response.chunks} event(s) planned, ${sent} sent${cut ? " (cut short: the text below is what the client received)" : ""}.` }));
+      for (const said of response.streamed || []) {
+        const parts = [];
+        if (said.reasoning_content) parts.push(`[reasoning] ${said.reasoning_content}`);
+        if (said.content !== undefined && said.content !== null) parts.push(said.content);
+        if (said.refusal) parts.push(`[refusal] ${said.refusal}`);
+        detail.append(el("div", { className: "msg assistant streamed" }, [
+          el("div", { className: "role", text: `assistant · choice ${said.index} · streamed${cut ? " until the cut" : ""}` }),
+          el("div", { className: "text", text: parts.join("\n") || "(no text)" }),
+        ]));
+      }
     } else {
       detail.append(el("p", { className: "muted", text: entry.error ? "No answer body: an error was sent." : "No answer recorded." }));
     }
