@@ -164,15 +164,37 @@ def conversation(messages: list[Any]) -> list[Message]:
     return found
 
 
-def match_for(body: dict[str, Any]) -> dict[str, Any]:
-    """The ``match:`` block that picks exactly this request out of a session (see the module docstring)."""
+@dataclass
+class Neutral:
+    """What a recorded request is matched on, read from any API's body: the neutral messages (as the
+    replay server's conditions see them), the images, the response format and the raw tools list."""
+
+    api: str
+    messages: list[Message]
+    images: int = 0
+    response_format: str | None = None
+    tools: Any = None
+    context: Any = None  # what the API's recording keeps of the request for later ones (a Responses chain)
+
+
+def chat_neutral(body: dict[str, Any]) -> Neutral:
     messages = _messages(body)
-    roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
-    last_user = next(
-        (_message_text(m) for m, r in zip(reversed(messages), reversed(roles), strict=True) if r == "user"), ""
-    )
-    system = "\n".join(_message_text(m) for m, r in zip(messages, roles, strict=True) if r in ("system", "developer"))
-    match: dict[str, Any] = {"model": _GLOB.sub(r"[\1]", str(body.get("model", "")))}
+    response_format = body.get("response_format")
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    return Neutral("chat", conversation(messages), _images(messages), kind, body.get("tools"))
+
+
+def match_for(body: dict[str, Any], neutral: Neutral | None = None) -> dict[str, Any]:
+    """The ``match:`` block that picks exactly this request out of a session (see the module docstring)."""
+    if neutral is None:
+        neutral = chat_neutral(body)
+    messages = neutral.messages
+    last_user = next((m.text for m in reversed(messages) if m.role == "user"), "")
+    system = "\n".join(m.text for m in messages if m.role in ("system", "developer"))
+    match: dict[str, Any] = {}
+    if neutral.api != "chat":
+        match["api"] = neutral.api  # chat recordings stay unmarked, as they always were
+    match["model"] = _GLOB.sub(r"[\1]", str(body.get("model", "")))
     if len(last_user) <= EXACT_REGEX_LIMIT:
         match["user_regex"] = r"\A" + re.escape(last_user) + r"\Z"
     else:
@@ -181,27 +203,22 @@ def match_for(body: dict[str, Any]) -> dict[str, Any]:
     match.update(
         {
             "system_sha256": system_digest(system),
-            "tools_sha256": tools_digest(body.get("tools")),
-            "image_count": _images(messages),
+            "tools_sha256": tools_digest(neutral.tools),
+            "image_count": neutral.images,
         }
     )
-    response_format = body.get("response_format")
-    if isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema"):
-        match["response_format"] = response_format["type"]
-    neutral = conversation(messages)
-    answered = answered_tools(neutral)
-    ends_with_result = bool(neutral) and neutral[-1].role in TOOL_RESULT_ROLES
-    match["turn"] = conversation_turn(neutral)
+    if neutral.response_format in ("json_object", "json_schema"):
+        match["response_format"] = neutral.response_format
+    answered = answered_tools(messages)
+    ends_with_result = bool(messages) and messages[-1].role in TOOL_RESULT_ROLES
+    match["turn"] = conversation_turn(messages)
     match["tool_result"] = (answered[-1] if len(set(answered)) == 1 else True) if ends_with_result else False
-    match["loop_sha256"] = loop_digest(neutral)
+    match["loop_sha256"] = loop_digest(messages)
     return match
 
 
-def _slug(body: dict[str, Any]) -> str:
-    messages = _messages(body)
-    last_user = next(
-        (_message_text(m) for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), ""
-    )
+def _slug(neutral: Neutral) -> str:
+    last_user = next((m.text for m in reversed(neutral.messages) if m.role == "user"), "")
     words = re.findall(r"[a-z0-9]+", last_user.lower())[:6]
     return "-".join(words)[:48].strip("-") or "exchange"
 
@@ -392,11 +409,15 @@ class Recorder:
         key: str | None,
         answered_model: str | None = None,
         capture: StreamCapture | None = None,
+        neutral: Neutral | None = None,
     ) -> Path:
-        """Record one exchange; return the fixture file it went to."""
-        match = match_for(body)
+        """Record one exchange; return the fixture file it went to. ``neutral``: the request as matched
+        (chat's is read from ``body`` when not given)."""
+        if neutral is None:
+            neutral = chat_neutral(body)
+        match = match_for(body, neutral)
         digest = hashlib.sha256(json.dumps(match, sort_keys=True).encode()).hexdigest()[:10]
-        slug = _slug(body) + (f"-turn{match['turn']}" if match["turn"] else "")
+        slug = _slug(neutral) + (f"-turn{match['turn']}" if match["turn"] else "")
         name = f"{slug}-{digest}"
         model_id = str(body.get("model", ""))
         encoding = _CATALOG[model_id].encoding if model_id in _CATALOG else "o200k_base"
@@ -514,13 +535,50 @@ def _relayed(headers: Any) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in _DROP_RESPONSE}
 
 
-async def _chat(request: web.Request) -> web.StreamResponse:
+class ChatRecording:
+    """How ``/v1/chat/completions`` exchanges are read: the request's neutral form, the answer's reply."""
+
+    api = "chat"
+
+    def neutral(self, body: dict[str, Any], recorder: Recorder) -> Neutral | None:
+        return chat_neutral(body)
+
+    def capture(self, started: float) -> StreamCapture:
+        return StreamCapture(started)
+
+    def stream_reply(self, capture: StreamCapture) -> tuple[dict[str, Any], str | None] | None:
+        if capture.error is not None:
+            return None
+        return _reply_from_message(capture.message(), capture.finish_reason), _model_of(capture)
+
+    def json_reply(self, answer: dict[str, Any]) -> tuple[dict[str, Any], str | None] | None:
+        if not answer.get("choices"):
+            return None
+        choice = answer["choices"][0]
+        return _reply_from_message(choice.get("message") or {}, choice.get("finish_reason")), answer.get("model")
+
+    def answered(self, recorder: Recorder, neutral: Neutral, answer: dict[str, Any] | None) -> None:
+        return None  # chat requests carry their whole conversation: nothing to remember
+
+
+def _create(adapter: Any) -> Any:
+    """The recording handler of one API's create route (``adapter``: :class:`ChatRecording` or another
+    API's, e.g. :class:`~mockllm.apis.responses.record.ResponsesRecording`)."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await _record_exchange(request, adapter)
+
+    return handle
+
+
+async def _record_exchange(request: web.Request, adapter: Any) -> web.StreamResponse:
     recorder, client = request.app[RECORDER], request.app[CLIENT]
     raw = await request.read()
     try:
         body = loads_strict(raw)  # not JSON (deep nesting included): forwarded as is, the upstream judges it
     except ValueError:
         body = None
+    neutral = adapter.neutral(body, recorder) if isinstance(body, dict) else None
     started = time.perf_counter()
     async with client.post(
         _upstream_url(recorder.upstream, request), data=raw, headers=_forward_headers(request)
@@ -529,7 +587,7 @@ async def _chat(request: web.Request) -> web.StreamResponse:
         if up.status == 200 and content_type.startswith("text/event-stream"):
             response = web.StreamResponse(status=up.status, headers=_relayed(up.headers))
             await response.prepare(request)
-            capture = StreamCapture(started)
+            capture = adapter.capture(started)
             client_gone = False
             try:
                 async for data in up.content.iter_any():
@@ -538,8 +596,8 @@ async def _chat(request: web.Request) -> web.StreamResponse:
                         try:
                             await response.write(data)
                         except ConnectionError:
-                            # SDKs hang up as soon as they read [DONE]; the upstream's answer is still
-                            # read to its end, because that answer is what gets recorded.
+                            # SDKs hang up as soon as they read the last event; the upstream's answer is
+                            # still read to its end, because that answer is what gets recorded.
                             client_gone = True
             except (ClientError, OSError, TimeoutError) as exc:
                 log.warning("upstream stream broke off, not recorded: %s", exc)
@@ -551,19 +609,21 @@ async def _chat(request: web.Request) -> web.StreamResponse:
                     await response.write_eof()
                 except ConnectionError:
                     pass
-            if isinstance(body, dict) and capture.error is None:
-                reply = _reply_from_message(capture.message(), capture.finish_reason)
+            got = adapter.stream_reply(capture) if neutral is not None else None
+            if isinstance(body, dict) and neutral is not None and got is not None:
+                reply, model = got
                 path = recorder.add(
-                    body, reply, key=_bearer(request), capture=capture, answered_model=_model_of(capture)
+                    body, reply, key=_bearer(request), capture=capture, answered_model=model, neutral=neutral
                 )
+                adapter.answered(recorder, neutral, getattr(capture, "final", None))
                 log.info("recorded stream %s -> %s", body.get("model"), path.name)
             elif capture.error is not None:
                 log.warning("not recorded: the upstream stream ended with an error event: %s", capture.error)
             return response
         payload = await up.read()
         response = web.Response(status=up.status, body=payload, headers=_relayed(up.headers))
-    if isinstance(body, dict):
-        _record_plain(recorder, body, up.status, payload, _bearer(request))
+    if isinstance(body, dict) and neutral is not None:
+        _record_plain(recorder, adapter, body, neutral, up.status, payload, _bearer(request))
     return response
 
 
@@ -579,23 +639,32 @@ def _model_of(capture: StreamCapture) -> str | None:
     return None
 
 
-def _record_plain(recorder: Recorder, body: dict[str, Any], status: int, payload: bytes, key: str | None) -> None:
+def _record_plain(
+    recorder: Recorder,
+    adapter: Any,
+    body: dict[str, Any],
+    neutral: Neutral,
+    status: int,
+    payload: bytes,
+    key: str | None,
+) -> None:
     try:
         answer = json.loads(payload)
     except ValueError:
         log.warning("not recorded: the upstream answered %s with a non-JSON body", status)
         return
-    if status == 200 and isinstance(answer, dict) and answer.get("choices"):
-        choice = answer["choices"][0]
-        reply = _reply_from_message(choice.get("message") or {}, choice.get("finish_reason"))
-        path = recorder.add(body, reply, key=key, answered_model=answer.get("model"))
+    got = adapter.json_reply(answer) if status == 200 and isinstance(answer, dict) else None
+    if got is not None:
+        reply, model = got
+        path = recorder.add(body, reply, key=key, answered_model=model, neutral=neutral)
+        adapter.answered(recorder, neutral, answer)
         log.info("recorded %s -> %s", body.get("model"), path.name)
     elif 400 <= status < 500 and status not in _NOT_RECORDED and isinstance(answer, dict):
         found = answer.get("error")
         error: dict[str, Any] = found if isinstance(found, dict) else {}
         spec: dict[str, Any] = {"status": status}
         spec.update({k: error[k] for k in ("message", "type", "code", "param") if isinstance(error.get(k), str)})
-        path = recorder.add(body, {"error": spec}, key=key)
+        path = recorder.add(body, {"error": spec}, key=key, neutral=neutral)
         log.info("recorded error %s -> %s", status, path.name)
 
 
@@ -637,7 +706,10 @@ def make_record_app(upstream: str, out: Path, *, pacing: str = "latency", timeou
         await app[CLIENT].close()
 
     app.cleanup_ctx.append(client_context)
-    app.router.add_post("/v1/chat/completions", _chat)
+    from .apis.responses.record import ResponsesRecording
+
+    app.router.add_post("/v1/chat/completions", _create(ChatRecording()))
+    app.router.add_post("/v1/responses", _create(ResponsesRecording()))
     app.router.add_route("*", "/{tail:.*}", _passthrough)
     return app
 
