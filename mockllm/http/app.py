@@ -150,7 +150,8 @@ def companion_route(name: str, route: Route) -> Handler:
             status, payload = route.answer(pipeline, call)
         except ApiError as error:
             return _json_response(surface.error_outcome(error, request_id))
-        return web.json_response(payload, status=status, headers={"x-request-id": request_id}, dumps=dumps)
+        id_header = "request-id" if name == "messages" else "x-request-id"  # each API's own header name
+        return web.json_response(payload, status=status, headers={id_header: request_id}, dumps=dumps)
 
     answer.__name__ = f"{name}_{route.method.lower()}"
     return answer
@@ -280,12 +281,38 @@ def _check_key(request: web.Request) -> None:
     auth.check_key(auth.bearer_key(request.headers), request.app[PIPELINE].settings.api_keys)
 
 
+async def _anthropic_models(request: web.Request) -> web.Response:
+    """``/v1/models`` for Anthropic's SDKs (they send ``anthropic-version``, OpenAI's never does): the
+    Claude models in Anthropic's shape, errors in its envelope."""
+    from ..apis.messages import models
+    from ..apis.messages.errors import anthropic_request_id
+    from ..apis.messages.errors import error_outcome as anthropic_error
+    from ..apis.messages.surface import anthropic_key
+
+    pipeline = request.app[PIPELINE]
+    request_id = anthropic_request_id(random_request_id())
+    try:
+        anthropic_key(request.headers, pipeline.settings.api_keys)
+        model_id = request.match_info.get("model")
+        if model_id is None:
+            body = models.models_page(pipeline.catalog, request.query)
+        else:
+            body = models.retrieve(pipeline.catalog, model_id)
+    except ApiError as error:
+        return _json_response(anthropic_error(error, request_id))
+    return web.json_response(body, headers={"request-id": request_id}, dumps=dumps)
+
+
 async def list_models(request: web.Request) -> web.Response:
+    if "anthropic-version" in request.headers:
+        return await _anthropic_models(request)
     _check_key(request)
     return web.json_response(request.app[PIPELINE].models_body(), headers={"x-request-id": random_request_id()})
 
 
 async def get_model(request: web.Request) -> web.Response:
+    if "anthropic-version" in request.headers:
+        return await _anthropic_models(request)
     _check_key(request)
     pipeline = request.app[PIPELINE]
     model_id = request.match_info["model"]
@@ -364,6 +391,7 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app[STATS] = {}
     app.router.add_post("/v1/chat/completions", api_route("chat"))
     app.router.add_post("/v1/responses", api_route("responses"))
+    app.router.add_post("/v1/messages", api_route("messages"))
     for name, surface in pipeline.surfaces.items():
         for route in surface.routes():
             app.router.add_route(route.method, route.path, companion_route(name, route))
