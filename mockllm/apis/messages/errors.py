@@ -142,18 +142,23 @@ _CONTEXT = re.compile(
 
 
 def translate(error: ApiError) -> tuple[str, str]:
-    """(type, message) of any error on this API."""
-    if error.type in ANTHROPIC_TYPES:
+    """(type, message) of any error on this API. OpenAI's ``invalid_request_error`` shares its name with
+    Anthropic's, so only an :class:`AnthropicError` or another Anthropic-only type is taken as it is."""
+    if isinstance(error, AnthropicError):
         return error.type, error.message
-    error_type = _TYPE_OF_STATUS.get(error.status, "api_error" if error.status >= 500 else "invalid_request_error")
     message = error.message
     if error.status == 429 and error.code == "rate_limit_exceeded":
         message = RATE_LIMIT_REQUESTS_MESSAGE if error.type == "requests" else RATE_LIMIT_MESSAGE
     elif error.code == "context_length_exceeded" and (found := _CONTEXT.search(message)):
         message = f"prompt is too long: {found.group(2)} tokens > {found.group(1)} maximum"
+    elif error.status == 400 and message.startswith("We could not parse the JSON body"):
+        message = "The request body is not valid JSON: the body could not be parsed"  # the parser's detail is ours
     elif error.code == "model_not_found" and error.status == 404 and "`" in message:
         message = "model: " + message.split("`")[1]
-    return error_type, message
+    if error.type in ANTHROPIC_TYPES and error.type != "invalid_request_error":
+        return error.type, message
+    status_type = _TYPE_OF_STATUS.get(error.status)
+    return status_type or ("api_error" if error.status >= 500 else "invalid_request_error"), message
 
 
 def error_body(error: ApiError, request_id: str | None) -> dict[str, Any]:
