@@ -61,13 +61,12 @@ def anthropic_key(headers: Mapping[str, str], accepted: Any) -> str | None:
     return key
 
 
+_BASE58_TABLE = bytes(ord(_BASE58[b % 58]) for b in range(256))
+
+
 def _base58(material: str, length: int) -> str:
-    digest = int.from_bytes(hashlib.blake2b(material.encode(), digest_size=24).digest(), "big")
-    out = []
-    for _ in range(length):
-        digest, rem = divmod(digest, 58)
-        out.append(_BASE58[rem])
-    return "".join(out)
+    """``length`` base58 characters drawn from a hash of ``material`` (ids as the API writes them)."""
+    return hashlib.blake2b(material.encode(), digest_size=length).digest().translate(_BASE58_TABLE).decode("ascii")
 
 
 def thinking_text(request: Conversation) -> str:
