@@ -183,7 +183,7 @@ def error_outcome(error: ApiError, request_id: str | None) -> Outcome:
         headers["x-should-retry"] = "false"
     if error.status == 429:
         headers.setdefault("retry-after", "1")
-    body = json.dumps(error_body(error, rid), ensure_ascii=False).encode()
+    body = json.dumps(error_body(error, rid), ensure_ascii=False, separators=(",", ":")).encode()
     return Outcome(error.status, headers, body=body, error=error)
 
 
