@@ -4,8 +4,10 @@ Point a client at the recorder instead of the real API; every ``POST /v1/chat/co
 forwarded upstream with the client's own key, answered to the client as the upstream answered (streams
 relayed chunk by chunk, as they arrive), and written to ``--out`` as an ordinary fixture file.
 ``mockllm serve --fixtures DIR`` then replays the session offline: same content, reasoning, tool
-calls, annotations and finish reasons, streamed or not. Other paths (``GET /v1/models``, ...) are
-passed through and not recorded.
+calls, annotations and finish reasons, streamed or not. Anthropic's ``POST /v1/messages`` is recorded
+the same way (``--upstream https://api.anthropic.com/v1``; translations in ``apis/messages/record.py``;
+``x-api-key`` masked like a Bearer key). Other paths (``GET /v1/models``, ...) are passed through and not
+recorded.
 
 What a recorded fixture matches, and why:
 
@@ -302,6 +304,53 @@ class StreamCapture:
         return max(1, round(total / len(self.token_pieces)))
 
 
+class AnthropicCapture(StreamCapture):
+    """Rebuilds an Anthropic Messages stream (named events: text, thinking and tool input deltas)."""
+
+    def __init__(self, started: float) -> None:
+        super().__init__(started)
+        self.model: str | None = None
+        self._blocks: dict[int, str] = {}
+
+    def _event(self, payload: str, now: float) -> None:
+        self.events.append((now, payload))
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(event, dict):
+            return
+        kind = event.get("type")
+        piece = ""
+        if kind == "error":
+            self.error = event.get("error")
+        elif kind == "message_start":
+            self.model = (event.get("message") or {}).get("model")
+        elif kind == "content_block_start":
+            block, index = event.get("content_block") or {}, event.get("index", 0)
+            self._blocks[index] = block.get("type", "")
+            if block.get("type") == "tool_use":
+                self.calls[index] = {"id": block.get("id"), "name": block.get("name") or "", "arguments": ""}
+        elif kind == "content_block_delta":
+            delta, index = event.get("delta") or {}, event.get("index", 0)
+            if delta.get("type") == "text_delta":
+                piece = delta.get("text") or ""
+                self.content.append(piece)
+            elif delta.get("type") == "thinking_delta":
+                piece = delta.get("thinking") or ""
+                self.reasoning.append(piece)
+            elif delta.get("type") == "input_json_delta" and index in self.calls:
+                piece = delta.get("partial_json") or ""
+                self.calls[index]["arguments"] += piece
+        elif kind == "message_delta":
+            from .apis.messages.record import FINISH
+
+            self.finish_reason = FINISH.get(str((event.get("delta") or {}).get("stop_reason")))
+        if piece:
+            self.token_times.append(now)
+            self.token_pieces.append(piece)
+
+
 # ----- the recorder ----------------------------------------------------------------------------------
 
 
@@ -472,12 +521,28 @@ def _relayed(headers: Any) -> dict[str, str]:
 
 
 async def _chat(request: web.Request) -> web.StreamResponse:
+    return await _relay(request, anthropic=False)
+
+
+async def _anthropic_messages(request: web.Request) -> web.StreamResponse:
+    """Anthropic's ``POST /v1/messages``: relayed the same way, recorded through its own translations."""
+    return await _relay(request, anthropic=True)
+
+
+async def _relay(request: web.Request, *, anthropic: bool) -> web.StreamResponse:
     recorder, client = request.app[RECORDER], request.app[CLIENT]
     raw = await request.read()
     try:
         body = json.loads(raw)
     except ValueError:
         body = None
+    key = _bearer(request) or (request.headers.get("x-api-key") if anthropic else None)
+    if anthropic and isinstance(body, dict):
+        from .apis.messages.record import chat_view
+
+        view = chat_view(body, request.headers)  # what the replaying server will match on
+    else:
+        view = body if isinstance(body, dict) else None
     started = time.perf_counter()
     async with client.post(
         _upstream_url(recorder.upstream, request), data=raw, headers=_forward_headers(request)
@@ -486,7 +551,7 @@ async def _chat(request: web.Request) -> web.StreamResponse:
         if up.status == 200 and content_type.startswith("text/event-stream"):
             response = web.StreamResponse(status=up.status, headers=_relayed(up.headers))
             await response.prepare(request)
-            capture = StreamCapture(started)
+            capture = AnthropicCapture(started) if anthropic else StreamCapture(started)
             client_gone = False
             try:
                 async for data in up.content.iter_any():
@@ -508,19 +573,18 @@ async def _chat(request: web.Request) -> web.StreamResponse:
                     await response.write_eof()
                 except ConnectionError:
                     pass
-            if isinstance(body, dict) and capture.error is None:
+            if view is not None and capture.error is None:
                 reply = _reply_from_message(capture.message(), capture.finish_reason)
-                path = recorder.add(
-                    body, reply, key=_bearer(request), capture=capture, answered_model=_model_of(capture)
-                )
-                log.info("recorded stream %s -> %s", body.get("model"), path.name)
+                answered = capture.model if isinstance(capture, AnthropicCapture) else _model_of(capture)
+                path = recorder.add(view, reply, key=key, capture=capture, answered_model=answered)
+                log.info("recorded stream %s -> %s", view.get("model"), path.name)
             elif capture.error is not None:
                 log.warning("not recorded: the upstream stream ended with an error event: %s", capture.error)
             return response
         payload = await up.read()
         response = web.Response(status=up.status, body=payload, headers=_relayed(up.headers))
-    if isinstance(body, dict):
-        _record_plain(recorder, body, up.status, payload, _bearer(request))
+    if view is not None:
+        _record_plain(recorder, view, up.status, payload, key, anthropic=anthropic)
     return response
 
 
@@ -536,13 +600,21 @@ def _model_of(capture: StreamCapture) -> str | None:
     return None
 
 
-def _record_plain(recorder: Recorder, body: dict[str, Any], status: int, payload: bytes, key: str | None) -> None:
+def _record_plain(
+    recorder: Recorder, body: dict[str, Any], status: int, payload: bytes, key: str | None, *, anthropic: bool = False
+) -> None:
     try:
         answer = json.loads(payload)
     except ValueError:
         log.warning("not recorded: the upstream answered %s with a non-JSON body", status)
         return
-    if status == 200 and isinstance(answer, dict) and answer.get("choices"):
+    if anthropic and status == 200 and isinstance(answer, dict) and answer.get("type") == "message":
+        from .apis.messages.record import message_as_chat
+
+        message, finish = message_as_chat(answer)
+        path = recorder.add(body, _reply_from_message(message, finish), key=key, answered_model=answer.get("model"))
+        log.info("recorded %s -> %s", body.get("model"), path.name)
+    elif status == 200 and isinstance(answer, dict) and answer.get("choices"):
         choice = answer["choices"][0]
         reply = _reply_from_message(choice.get("message") or {}, choice.get("finish_reason"))
         path = recorder.add(body, reply, key=key, answered_model=answer.get("model"))
@@ -595,6 +667,7 @@ def make_record_app(upstream: str, out: Path, *, pacing: str = "latency", timeou
 
     app.cleanup_ctx.append(client_context)
     app.router.add_post("/v1/chat/completions", _chat)
+    app.router.add_post("/v1/messages", _anthropic_messages)
     app.router.add_route("*", "/{tail:.*}", _passthrough)
     return app
 
