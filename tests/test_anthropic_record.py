@@ -8,10 +8,10 @@ from pathlib import Path
 
 import anthropic
 import pytest
+from test_record import RecordingProxy
 
 from mockllm.config import Settings
 from mockllm.server import MockServer
-from test_record import RecordingProxy
 
 SECRET = "sk-ant-recording-secret-0123456789"
 MODEL = "claude-sonnet-4-6"
@@ -44,8 +44,8 @@ def _exchanges(client):
     ask = [{"role": "user", "content": "the stock of ACME"}]
     first = client.messages.create(model=MODEL, max_tokens=300, messages=ask, tools=[TOOL])
     call = next(b for b in first.content if b.type == "tool_use")
-    follow = [*ask, {"role": "assistant", "content": first.content},
-              {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "12 USD"}]}]  # fmt: skip
+    result = {"type": "tool_result", "tool_use_id": call.id, "content": "12 USD"}
+    follow = [*ask, {"role": "assistant", "content": first.content}, {"role": "user", "content": [result]}]
     second = client.messages.create(model=MODEL, max_tokens=300, messages=follow, tools=[TOOL])
     out += [first, second]
     with pytest.raises(anthropic.NotFoundError):
