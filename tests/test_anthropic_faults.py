@@ -198,3 +198,24 @@ async def test_async_plugin_client(mockllm):
     message = await client.messages.create(**BODY)
     assert message.content[0].text == "Async rivers."
     await client.close()
+
+
+@pytest.fixture(scope="module")
+def paced():
+    with MockServer(Settings(port=0, ttft_ms=150, tokens_per_second=400)) as srv:
+        yield srv
+
+
+def test_paced_stream_waits_for_the_first_token_and_rebuilds_the_answer(paced):
+    client = _client(paced)
+    started = time.monotonic()
+    with client.messages.stream(**BODY) as stream:
+        pieces = []
+        first = None
+        for piece in stream.text_stream:
+            first = first or time.monotonic()
+            pieces.append(piece)
+        final = stream.get_final_message()
+    assert first is not None and first - started >= 0.14
+    assert "".join(pieces) == final.content[0].text
+    assert final.usage.output_tokens == client.messages.create(**BODY).usage.output_tokens

@@ -287,3 +287,23 @@ def test_context_window_errors_in_anthropic_wording(small_window):
         small_window, {"model": "claude-tiny", "max_tokens": 50, "messages": [{"role": "user", "content": "word " * 8}]}
     )
     assert "exceed context limit" in _error(both)
+
+
+@pytest.fixture(scope="module")
+def tiny_body():
+    with MockServer(Settings(port=0, max_body_mb=0.01, test_hooks=True)) as srv:
+        yield srv
+
+
+def test_transport_errors_under_v1_messages_use_anthropic_envelope(tiny_body):
+    version = {"anthropic-version": "2023-06-01"}
+    unknown = httpx.post(tiny_body.root_url + "/v1/messages/batches", json=OK, headers=version)
+    assert _error(unknown, 404, "not_found_error") == "Invalid URL (POST /v1/messages/batches)"
+    wrong_method = httpx.get(tiny_body.root_url + "/v1/messages", headers=version)
+    assert wrong_method.status_code == 405 and wrong_method.json()["type"] == "error"
+    too_large = httpx.post(tiny_body.root_url + "/v1/messages", json={**OK, "system": "x" * 20_000}, headers=version)
+    assert too_large.status_code == 413 and too_large.json()["error"]["type"] == "request_too_large"
+    crash = httpx.post(tiny_body.root_url + "/v1/messages", json=OK, headers={**version, "x-mockllm-test-raise": "1"})
+    body = crash.json()
+    assert crash.status_code == 500 and body["error"]["type"] == "api_error"
+    assert body["request_id"] in body["error"]["message"] and crash.headers["request-id"] == body["request_id"]

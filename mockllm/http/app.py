@@ -48,9 +48,14 @@ def _json_response(outcome: Outcome) -> web.Response:
     return response
 
 
-def _error_response(error: ApiError, request_id: str | None = None) -> web.Response:
+def _error_response(error: ApiError, request_id: str | None = None, path: str = "") -> web.Response:
     """An error answer; like every answer it carries an ``x-request-id`` (random where the pipeline,
-    which derives ids from the seed, never saw the request: 404/405 routes, 413, the models routes)."""
+    which derives ids from the seed, never saw the request: 404/405 routes, 413, the models routes).
+    Under ``/v1/messages`` it is in Anthropic's envelope, with its ``request-id``."""
+    if path.startswith("/v1/messages"):
+        from ..apis.messages.errors import error_outcome as anthropic_error
+
+        return _json_response(anthropic_error(error, request_id or random_request_id()))
     return _json_response(error_outcome(error, request_id or random_request_id()))
 
 
@@ -64,9 +69,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as error:
-        return _error_response(error)
+        return _error_response(error, path=request.path)
     except web.HTTPNotFound:
-        return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"))
+        return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"), path=request.path)
     except web.HTTPMethodNotAllowed as exc:
         allowed = ", ".join(sorted(exc.allowed_methods))
         error = ApiError(
@@ -75,7 +80,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             code="method_not_allowed",
             headers={"Allow": allowed},
         )
-        return _error_response(error)
+        return _error_response(error, path=request.path)
     except web.HTTPRequestEntityTooLarge:
         # aiohttp's exception keeps no sizes; the announced length is what the client can act on.
         limit = request.app[PIPELINE].settings.max_body_mb
@@ -87,7 +92,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "Start the server with a larger --max-body-mb to accept it.",
             code="request_too_large",
         )
-        response = _error_response(error)
+        response = _error_response(error, path=request.path)
         response.force_close()  # the rest of the body is still on the wire: do not parse it as a request
         return response
     except web.HTTPException:
@@ -96,6 +101,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except Exception:
         request_id = random_request_id()
+        if request.path.startswith("/v1/messages"):  # the id the message names is the one the body carries
+            from ..apis.messages.errors import anthropic_request_id
+
+            request_id = anthropic_request_id(request_id)
         log.exception("internal error while serving %s %s (request id %s)", request.method, request.path, request_id)
         guard = request.app.get(GUARD)
         if guard is not None:
@@ -106,7 +115,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             f"(Please include the request ID {request_id} in your message.)",
             type="server_error",
         )
-        return _error_response(error, request_id)
+        return _error_response(error, request_id, request.path)
 
 
 def api_route(name: str) -> Handler:
