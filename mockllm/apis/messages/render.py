@@ -116,7 +116,7 @@ def message_stream(final: dict[str, Any], completion: Completion) -> EventPlan:
     plan = EventPlan()
     add = plan.add
     start = {**final, "content": [], "stop_reason": None, "stop_sequence": None, "stop_details": None}
-    start["usage"] = _usage(completion, output=1)
+    start["usage"] = _usage(completion, output=min(1, completion.usage["completion_tokens"]))
     add(b"event: message_start\ndata: " + _dumps({"type": "message_start", "message": start}).encode() + b"\n\n",
         "lifecycle")  # fmt: skip
     ping = b'event: ping\ndata: {"type": "ping"}\n\n'
