@@ -493,3 +493,15 @@ def test_keys_from_x_api_key_or_bearer_with_anthropic_401s(keyed):
         anthropic.Anthropic(base_url=keyed.root_url, api_key="sk-ant-bad", max_retries=0).messages.create(**body)
     models = httpx.get(keyed.root_url + "/v1/models", headers={**version, "x-api-key": "nope"})
     assert models.status_code == 401 and models.json()["error"]["type"] == "authentication_error"
+
+
+def test_stream_splits_no_character_and_joins_to_the_text(mockllm):
+    mockllm.on(user="emoji").reply("Hé 👋🏽 — 你好，世界！ 🦉🦉 done")
+    client = mockllm.anthropic_client()
+    ask = [{"role": "user", "content": "emoji please"}]
+    with client.messages.stream(model=MODEL, max_tokens=200, messages=ask) as stream:
+        pieces = list(stream.text_stream)
+    assert "".join(pieces) == "Hé 👋🏽 — 你好，世界！ 🦉🦉 done"
+    assert all("\ufffd" not in piece for piece in pieces)
+    cut = client.messages.create(model=MODEL, max_tokens=4, messages=ask)
+    assert cut.usage.output_tokens == 4 and "\ufffd" not in cut.content[0].text

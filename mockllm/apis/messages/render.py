@@ -13,10 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic_core import from_json
 
+from ...core import tokens
 from ...core.shaping import Choice, Completion
 from ...core.surface import EventPlan
 from ..chat.render import _pieces
@@ -107,19 +109,68 @@ def message_object(
     }
 
 
-def message_stream(final: dict[str, Any], completion: Completion) -> EventPlan:
+class MessagesPlan(EventPlan):
+    """The events of one stream, kept as text runs and encoded when written.
+
+    A 150-token answer is 150 delta events that differ only in their piece of text, so a run keeps the
+    shared prefix and suffix once and the escaped pieces; an unpaced stream is then one join and one
+    ``encode`` (the common case), while faults and paced writes get each event encoded on demand.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[str | tuple[str, str, list[str]]] = []
+        self.count = 0
+
+    def whole(self, event: str, kind: str) -> None:
+        self.runs.append(event)
+        self.kinds.append(kind)
+        self.token_counts.append(0)
+        self.count += 1
+
+    def run(self, prefix: str, suffix: str, escaped: list[str], kind: str, counts: list[int]) -> None:
+        if escaped:
+            self.runs.append((prefix, suffix, escaped))
+            self.kinds.extend([kind] * len(escaped))
+            self.token_counts.extend(counts)
+            self.count += len(escaped)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def iter_events(self) -> Iterator[bytes]:
+        for run in self.runs:
+            if isinstance(run, str):
+                yield run.encode()
+            else:
+                prefix, suffix, escaped = run
+                for piece in escaped:
+                    yield f"{prefix}{piece}{suffix}".encode()
+
+    def event(self, index: int) -> bytes:
+        return self.events[index]
+
+    @property
+    def events(self) -> list[bytes]:
+        return list(self.iter_events())
+
+    def joined(self) -> bytes:
+        parts = [run if isinstance(run, str) else run[0] + (run[1] + run[0]).join(run[2]) + run[1] for run in self.runs]
+        return "".join(parts).encode()
+
+
+def message_stream(final: dict[str, Any], completion: Completion) -> MessagesPlan:
     """The events of §4: ``message_start``, per block start / deltas / stop (a ``ping`` after the first
     start), ``message_delta`` with the stop reason and cumulative usage, ``message_stop``."""
     choice = completion.choices[0]
     encoding = completion.encoding
     per_chunk = completion.chunk_tokens
-    plan = EventPlan()
-    add = plan.add
+    plan = MessagesPlan()
+    whole = plan.whole
     start = {**final, "content": [], "stop_reason": None, "stop_sequence": None, "stop_details": None}
     start["usage"] = _usage(completion, output=min(1, completion.usage["completion_tokens"]))
-    add(b"event: message_start\ndata: " + _dumps({"type": "message_start", "message": start}).encode() + b"\n\n",
-        "lifecycle")  # fmt: skip
-    ping = b'event: ping\ndata: {"type": "ping"}\n\n'
+    whole("event: message_start\ndata: " + _dumps({"type": "message_start", "message": start}) + "\n\n", "lifecycle")
+    ping = 'event: ping\ndata: {"type": "ping"}\n\n'
     calls = iter(choice.tool_calls)
     for index, block in enumerate(final["content"]):
         kind = block["type"]
@@ -131,23 +182,23 @@ def message_stream(final: dict[str, Any], completion: Completion) -> EventPlan:
         else:
             opening["input"] = {}
         head = f'event: content_block_start\ndata: {{"type":"content_block_start","index":{index},"content_block":'
-        add((head + _dumps(opening) + "}\n\n").encode(), "item")
+        whole(head + _dumps(opening) + "}\n\n", "item")
         if index == 0:
-            add(ping, "item")
+            whole(ping, "item")
         prefix = f'event: content_block_delta\ndata: {{"type":"content_block_delta","index":{index},"delta":{{"type":'
         if kind == "thinking":
             _deltas(plan, prefix + '"thinking_delta","thinking":', choice.reasoning_tokens, encoding, per_chunk,
                     "reasoning")  # fmt: skip
-            add(f'{prefix}"signature_delta","signature":"{block["signature"]}"}}}}\n\n'.encode(), "item")
+            whole(f'{prefix}"signature_delta","signature":"{block["signature"]}"}}}}\n\n', "item")
         elif kind == "text":
             _deltas(plan, prefix + '"text_delta","text":', choice.content_tokens, encoding, per_chunk, "content")
         else:
             call = next(calls)
-            add(f'{prefix}"input_json_delta","partial_json":""}}}}\n\n'.encode(), "tool")
+            whole(f'{prefix}"input_json_delta","partial_json":""}}}}\n\n', "tool")
             _deltas(plan, prefix + '"input_json_delta","partial_json":', call.tokens, encoding, per_chunk, "tool")
-        add(f'event: content_block_stop\ndata: {{"type":"content_block_stop","index":{index}}}\n\n'.encode(), "item")
+        whole(f'event: content_block_stop\ndata: {{"type":"content_block_stop","index":{index}}}\n\n', "item")
     if not final["content"]:
-        add(ping, "item")
+        whole(ping, "item")
     usage = final["usage"]
     delta = {
         "type": "message_delta",
@@ -159,16 +210,43 @@ def message_stream(final: dict[str, Any], completion: Completion) -> EventPlan:
             "output_tokens": usage["output_tokens"],
         },
     }
-    add(b"event: message_delta\ndata: " + _dumps(delta).encode() + b"\n\n", "terminal")
-    add(b'event: message_stop\ndata: {"type":"message_stop"}\n\n', "terminal")
+    whole("event: message_delta\ndata: " + _dumps(delta) + "\n\n", "terminal")
+    whole('event: message_stop\ndata: {"type":"message_stop"}\n\n', "terminal")
     plan.text = choice.content or ""
     return plan
 
 
-def _deltas(plan: EventPlan, prefix: str, token_list: list[int], encoding: str, per_chunk: int, kind: str) -> None:
+class _EscapedTokens(dict[int, "str | None"]):
+    """token -> its text as a JSON string literal, or None when the token ends inside a UTF-8 character.
+    Filled on first sight, like the tokenizer's byte table: a server sees a few thousand distinct tokens,
+    and a dict hit is far cheaper than decoding and escaping each token of every stream again."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self.encoding = encoding
+
+    def __missing__(self, token: int) -> str | None:
+        data = tokens.token_byte_pieces([token], self.encoding)[0]
+        try:
+            value: str | None = _str(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            value = None
+        self[token] = value
+        return value
+
+
+_escaped_tables: dict[str, _EscapedTokens] = {}
+
+
+def _deltas(plan: MessagesPlan, prefix: str, token_list: list[int], encoding: str, per_chunk: int, kind: str) -> None:
     """One delta event per ``per_chunk`` tokens, never splitting a UTF-8 character."""
+    if per_chunk == 1:
+        table = _escaped_tables.get(encoding)
+        if table is None:
+            table = _escaped_tables[encoding] = _EscapedTokens(encoding)
+        escaped = [table[t] for t in token_list]
+        if None not in escaped:  # the common case: every token is whole characters
+            plan.run(prefix, "}}\n\n", escaped, kind, [1] * len(escaped))  # type: ignore[arg-type]
+            return
     texts, counts = _pieces(token_list, encoding, per_chunk)
-    # Extended in bulk (a 150-token answer is 150 events): one comprehension instead of a call per event.
-    plan.encoded.extend([f"{prefix}{_str(text)}}}}}\n\n".encode() for text in texts])
-    plan.kinds.extend([kind] * len(texts))
-    plan.token_counts.extend(counts)
+    plan.run(prefix, "}}\n\n", [_str(text) for text in texts], kind, counts)
