@@ -26,18 +26,23 @@ from pathlib import Path
 from aiohttp import web
 
 
-def _json_app(body: bytes, headers: dict[str, str]) -> web.Application:
+def _json_app(body: bytes, headers: dict[str, str], path: str = "/v1/chat/completions") -> web.Application:
     async def handle(request: web.Request) -> web.Response:
         await request.read()
         return web.Response(body=body, headers=headers)
 
     app = web.Application()
-    app.router.add_post("/v1/chat/completions", handle)
+    app.router.add_post(path, handle)
     return app
 
 
 def _sse_app(
-    events: list[bytes], token_counts: list[int], headers: dict[str, str], ttft_ms: float | None, tps: float | None
+    events: list[bytes],
+    token_counts: list[int],
+    headers: dict[str, str],
+    ttft_ms: float | None,
+    tps: float | None,
+    path: str = "/v1/chat/completions",
 ) -> web.Application:
     paced = ttft_ms is not None or tps is not None
     per_token = 1.0 / tps if tps else 0.0
@@ -65,7 +70,7 @@ def _sse_app(
         return response
 
     app = web.Application()
-    app.router.add_post("/v1/chat/completions", handle)
+    app.router.add_post(path, handle)
     return app
 
 
@@ -94,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--body-file", help="json: the exact response body to return")
     parser.add_argument("--events-file", help="sse: JSON {events: [str], token_counts: [int]} to replay")
     parser.add_argument("--headers-file", help="JSON object of response headers (default: a content type)")
+    parser.add_argument("--path", default="/v1/chat/completions", help="the route to answer on")
     parser.add_argument("--ttft-ms", type=float)
     parser.add_argument("--tokens-per-second", type=float)
     args = parser.parse_args(argv)
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.body_file:
             parser.error("json needs --body-file")
         headers.setdefault("Content-Type", "application/json")
-        app = _json_app(Path(args.body_file).read_bytes(), headers)
+        app = _json_app(Path(args.body_file).read_bytes(), headers, args.path)
     else:
         if not args.events_file:
             parser.error("sse needs --events-file")
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         events = [e.encode() for e in recorded["events"]]
         headers.setdefault("Content-Type", "text/event-stream; charset=utf-8")
         headers.setdefault("Cache-Control", "no-cache")
-        app = _sse_app(events, recorded["token_counts"], headers, args.ttft_ms, args.tokens_per_second)
+        app = _sse_app(events, recorded["token_counts"], headers, args.ttft_ms, args.tokens_per_second, args.path)
     return asyncio.run(_serve(app, args.host, args.port))
 
 

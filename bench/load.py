@@ -43,11 +43,14 @@ class Rate:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def post_request(path: str, body: bytes, port: int, *, close: bool = False) -> bytes:
+def post_request(
+    path: str, body: bytes, port: int, *, close: bool = False, headers: dict[str, str] | None = None
+) -> bytes:
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
     )
+    head += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     if close:
         head += "Connection: close\r\n"
     return head.encode() + b"\r\n" + body
@@ -84,11 +87,19 @@ def ensure_wrk(log: Callable[[str], None] = print) -> tuple[str | None, str]:
 
 
 def run_wrk(
-    wrk: str, url: str, body_file: Path, connections: int, seconds: float, cpus: set[int] | None = None
+    wrk: str,
+    url: str,
+    body_file: Path,
+    connections: int,
+    seconds: float,
+    cpus: set[int] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Rate:
     cmd = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s"]
     cmd += [str(HERE / "post.lua"), url]
     env = {**os.environ, "BENCH_BODY_FILE": str(body_file)}
+    if headers:  # extra request headers (the Messages API's anthropic-version), one "name: value" a line
+        env["BENCH_HEADERS"] = "\n".join(f"{name}: {value}" for name, value in headers.items())
 
     def pin() -> None:
         if cpus:
@@ -177,9 +188,11 @@ class _KeepAlive(asyncio.Protocol):
             self.closed.set_result(None)
 
 
-async def raw_rate(port: int, path: str, body: bytes, connections: int, seconds: float) -> Rate:
+async def raw_rate(
+    port: int, path: str, body: bytes, connections: int, seconds: float, headers: dict[str, str] | None = None
+) -> Rate:
     loop = asyncio.get_running_loop()
-    request = post_request(path, body, port)
+    request = post_request(path, body, port, headers=headers)
     stats = {"requests": 0, "bytes": 0, "errors": 0}
     stop = asyncio.Event()
     closed = [loop.create_future() for _ in range(connections)]
@@ -197,13 +210,15 @@ async def raw_rate(port: int, path: str, body: bytes, connections: int, seconds:
     return Rate("python-raw", count, elapsed, stats["bytes"], stats["errors"])
 
 
-async def aiohttp_rate(port: int, path: str, body: bytes, connections: int, seconds: float) -> Rate:
+async def aiohttp_rate(
+    port: int, path: str, body: bytes, connections: int, seconds: float, extra: dict[str, str] | None = None
+) -> Rate:
     import aiohttp
 
     url = f"http://{HOST}:{port}{path}"
     count = errors = nbytes = 0
     deadline = time.perf_counter() + seconds
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **(extra or {})}
 
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal count, errors, nbytes
@@ -239,7 +254,10 @@ class Stream:
     error: str | None = None
 
 
-TOKEN_MARKS = (b'"delta":{"content":', b'"reasoning_content":', b'"arguments":')
+TOKEN_MARKS = (
+    b'"delta":{"content":', b'"reasoning_content":', b'"arguments":', b'"text_delta"', b'"input_json_delta"',
+    b'"thinking_delta"',
+)  # fmt: skip
 
 
 class _Gauge:

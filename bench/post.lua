@@ -5,6 +5,11 @@ wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
+-- BENCH_HEADERS (optional): more request headers, one "name: value" a line.
+for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
+  local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+  if name then wrk.headers[name] = value end
+end
 
 -- A body containing __N__ gets a per-request counter there: every request is a new prompt, so nothing
 -- the server memoises (generated answers, token counts of repeated texts) can help it.

@@ -6,6 +6,7 @@ machine, with the same interpreter:
   nonstream  requests/s at 64 keep-alive clients; bare returns a recorded mockllm answer byte for byte
   coldstart  launch of the process to the first 200 on POST /v1/chat/completions (median of 5)
   stream     SSE chunks/s at 64 concurrent streams, latency off; bare replays a recorded stream, one write a chunk
+  messages   the same for Anthropic's Messages API (POST /v1/messages, events/s)
   paced      1,000 then 10,000 concurrent paced streams (ttft 200 ms, 50 tokens/s): all complete? peak RSS
   pacing     100 paced streams (ttft 300 ms, 40 tokens/s): median TTFT and inter-chunk gap vs configured
   embeddings POST /v1/embeddings: retrieval top-1/top-5 over a generated corpus (bench/embeddings.py), and
@@ -51,7 +52,7 @@ import load  # noqa: E402
 
 PY = sys.executable
 PATH = "/v1/chat/completions"
-NAMES = ("nonstream", "coldstart", "stream", "paced", "pacing", "embeddings")
+NAMES = ("nonstream", "coldstart", "stream", "messages", "paced", "pacing", "embeddings")
 CLIENTS = 64
 
 SYSTEM = "You are a helpful assistant for a travel agency. Answer clearly and keep a friendly tone."
@@ -68,7 +69,26 @@ DISTINCT_BODY = {
     **NONSTREAM_BODY,
     "messages": [*MESSAGES[:-1], {"role": "user", "content": "Plan a two-day trip to Kyoto, plan number __N__."}],
 }
-_ECHO_HEADERS = ("x-request-id", "openai-version", "openai-processing-ms", "access-control-expose-headers")
+MESSAGES_PATH = "/v1/messages"
+MESSAGES_HEADERS = {"anthropic-version": "2023-06-01"}
+#: The chat stream's prompt on the Messages API (system prompt, the user's turn, Claude's required fields),
+#: on a model whose generated answer is of the chat figure's length: 139 events, a text of ~135 tokens.
+MESSAGES_STREAM_BODY = {
+    "model": "claude-haiku-4-5",
+    "max_tokens": 1024,
+    "system": SYSTEM,
+    "messages": MESSAGES[2:],
+    "stream": True,
+}
+_LIMITS = ("limit", "remaining", "reset")
+_ECHO_HEADERS = (
+    *(f"anthropic-ratelimit-{kind}-{what}" for kind in ("requests", "tokens") for what in _LIMITS),
+    "request-id",
+    "x-request-id",
+    "openai-version",
+    "openai-processing-ms",
+    "access-control-expose-headers",
+)
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -220,12 +240,14 @@ def running(name: str, cmd: list[str], cpus: set[int] | None, workdir: Path, cwd
         server.stop()
 
 
-def fetch(port: int, body: dict[str, Any] | bytes) -> tuple[int, dict[str, str], bytes]:
+def fetch(
+    port: int, body: dict[str, Any] | bytes, path: str = PATH, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One POST with the standard library (de-chunks streamed bodies)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     conn = http.client.HTTPConnection(load.HOST, port, timeout=60)
     try:
-        conn.request("POST", PATH, data, {"Content-Type": "application/json"})
+        conn.request("POST", path, data, {"Content-Type": "application/json", **(headers or {})})
         resp = conn.getresponse()
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
@@ -336,14 +358,18 @@ class Bench:
 
     # ----- throughput --------------------------------------------------------------------------------
 
-    def _round(self, server: Server, body_file: Path, seconds: float) -> Round:
+    def _round(
+        self, server: Server, body_file: Path, seconds: float, path: str = PATH, headers: dict[str, str] | None = None
+    ) -> Round:
         cpu0, children0, own0 = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
+        body = body_file.read_bytes()
         if self.wrk:
-            rate = load.run_wrk(self.wrk, f"http://{load.HOST}:{server.port}{PATH}", body_file, CLIENTS, seconds)
+            url = f"http://{load.HOST}:{server.port}{path}"
+            rate = load.run_wrk(self.wrk, url, body_file, CLIENTS, seconds, headers=headers)
         elif self.client == "python-aiohttp":
-            rate = asyncio.run(load.aiohttp_rate(server.port, PATH, body_file.read_bytes(), CLIENTS, seconds))
+            rate = asyncio.run(load.aiohttp_rate(server.port, path, body, CLIENTS, seconds, headers))
         else:
-            rate = asyncio.run(load.raw_rate(server.port, PATH, body_file.read_bytes(), CLIENTS, seconds))
+            rate = asyncio.run(load.raw_rate(server.port, path, body, CLIENTS, seconds, headers))
         cpu1, children1, own1 = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
         if self.wrk:
             client_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
@@ -351,14 +377,16 @@ class Bench:
             client_cpu = own1 - own0
         return Round(rate, cpu1 - cpu0, client_cpu)
 
-    def _compare(self, servers: list[Server], body_file: Path) -> dict[str, list[Round]]:
+    def _compare(
+        self, servers: list[Server], body_file: Path, path: str = PATH, headers: dict[str, str] | None = None
+    ) -> dict[str, list[Round]]:
         """Warm each server, then alternate fixed-length rounds between them."""
         for server in servers:
-            self._round(server, body_file, self.warmup)
+            self._round(server, body_file, self.warmup, path, headers)
         rounds: dict[str, list[Round]] = {s.name: [] for s in servers}
         for _ in range(self.rounds):
             for server in servers:
-                rounds[server.name].append(self._round(server, body_file, self.seconds))
+                rounds[server.name].append(self._round(server, body_file, self.seconds, path, headers))
         return rounds
 
     def _summarise(self, rounds: list[Round], unit: str, per_request: int = 1) -> dict[str, Any]:
@@ -567,6 +595,46 @@ class Bench:
         self.results["stream"] = out
         ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
         self.goal("stream chunks/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
+
+    # 3b -----------------------------------------------------------------------------------------------
+
+    def messages(self) -> None:
+        """Issue 19's figure: a Messages API stream (named events, a ping, thinking-free text) against the
+        bare handler replaying the very same events one write each."""
+        log(f"== 3b. Messages API events/s, {CLIENTS} concurrent streams, latency off ({self.client})")
+        with running("mockllm-record", mockllm_cmd(), self.cpus.server, self.workdir) as mock:
+            status, headers, raw = fetch(mock.port, MESSAGES_STREAM_BODY, MESSAGES_PATH, MESSAGES_HEADERS)
+        assert status == 200, raw[:300]
+        events = [chunk + b"\n\n" for chunk in raw.split(b"\n\n") if chunk]
+        assert events[-1].startswith(b"event: message_stop"), events[-1]
+        recorded = {"events": [e.decode() for e in events], "token_counts": [token_count(e) for e in events]}
+        self.file("messages-events.json", json.dumps(recorded))
+        header_file = self.file(
+            "messages-headers.json", json.dumps(echo_headers(headers, "text/event-stream; charset=utf-8"))
+        )
+        body_file = self.file("messages.json", json.dumps(MESSAGES_STREAM_BODY))
+        bare_args = ["--events-file", str(self.workdir / "messages-events.json"), "--headers-file", str(header_file)]
+        bare_args += ["--path", MESSAGES_PATH]
+        with (
+            running("mockllm", mockllm_cmd(), self.cpus.server, self.workdir) as mock,
+            running("bare", bare_cmd("sse", 0, *bare_args), self.cpus.server, self.workdir) as bare,
+        ):
+            for server in (mock, bare):
+                status, _, body = fetch(server.port, MESSAGES_STREAM_BODY, MESSAGES_PATH, MESSAGES_HEADERS)
+                assert status == 200 and len(body) == len(raw) and body.count(b"event: ") == len(events)
+            rounds = self._compare([mock, bare], body_file, MESSAGES_PATH, MESSAGES_HEADERS)
+        out: dict[str, Any] = {"events_per_stream": len(events), "stream_bytes": len(raw), "client": self.client}
+        for name, rs in rounds.items():
+            out[name] = self._summarise(rs, "events", per_request=len(events))
+            out[name]["streams_per_s"] = out[name]["events_per_s"] / len(events)
+            self._log_rates(name, out[name], "events")
+        ratio = out["mockllm"]["events_per_s"] / out["bare"]["events_per_s"]
+        cpu_ratio = out["mockllm"]["events_per_server_cpu_s"] / out["bare"]["events_per_server_cpu_s"]
+        out["ratio"], out["ratio_per_cpu"] = ratio, cpu_ratio
+        log(f"   ratio    {ratio:.2f}x bare (per server CPU-second {cpu_ratio:.2f}x); {len(events)} events a stream")
+        self.results["messages"] = out
+        ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
+        self.goal("Messages events/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
 
     # 4 ------------------------------------------------------------------------------------------------
 

@@ -76,6 +76,7 @@ import pytest
 from .core.errors import did_you_mean
 
 if TYPE_CHECKING:
+    import anthropic
     import openai
 
     from .config import Settings
@@ -188,7 +189,9 @@ class RecordedRequest:
 
     @property
     def system(self) -> str:
-        return "\n".join(_text_of(m.get("content")) for m in self.messages if m.get("role") in ("system", "developer"))
+        texts = [_text_of(m.get("content")) for m in self.messages if m.get("role") in ("system", "developer")]
+        top = self.body.get("system") if isinstance(self.body, dict) else None  # the Messages API's field
+        return "\n".join([_text_of(top), *texts] if top is not None else texts)
 
     @property
     def fixture(self) -> str | None:
@@ -205,6 +208,10 @@ class RecordedRequest:
             streamed = self.response.get("streamed")
             if isinstance(streamed, list):
                 return streamed[0].get("content") if streamed and isinstance(streamed[0], dict) else None
+            if self.response.get("type") == "message":  # the Messages API: its text blocks
+                blocks = self.response.get("content") or []
+                texts = [b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
+                return "".join(texts) if texts else None
             choices = self.response.get("choices") or []
             if choices and isinstance(choices[0], dict):
                 message = choices[0].get("message") or {}
@@ -492,6 +499,26 @@ class MockLLM:
             limits = type(openai.DEFAULT_CONNECTION_LIMITS)(max_connections=100, max_keepalive_connections=0)
             kwargs["http_client"] = openai.DefaultAsyncHttpxClient(limits=limits)
         return openai.AsyncOpenAI(**self._client_kwargs(kwargs))
+
+    def anthropic_client(self, **kwargs: Any) -> anthropic.Anthropic:
+        """An ``anthropic.Anthropic`` pointed at the server's root (``max_retries=0``, ``timeout=30``
+        unless given): the Messages API, count_tokens and the models routes in Anthropic's shape."""
+        import anthropic
+
+        return anthropic.Anthropic(**self._anthropic_kwargs(kwargs))
+
+    def async_anthropic_client(self, **kwargs: Any) -> anthropic.AsyncAnthropic:
+        """An ``anthropic.AsyncAnthropic`` pointed at the server; create it inside the async test."""
+        import anthropic
+
+        if "http_client" not in kwargs:
+            # No keep-alive, for the reason given in async_client.
+            limits = type(anthropic.DEFAULT_CONNECTION_LIMITS)(max_connections=100, max_keepalive_connections=0)
+            kwargs["http_client"] = anthropic.DefaultAsyncHttpxClient(limits=limits)
+        return anthropic.AsyncAnthropic(**self._anthropic_kwargs(kwargs))
+
+    def _anthropic_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {"base_url": self.root_url, "api_key": self.api_key, "max_retries": 0, "timeout": 30.0, **kwargs}
 
     def _client_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {"base_url": self.base_url, "api_key": self.api_key, "max_retries": 0, "timeout": 30.0, **kwargs}

@@ -4,8 +4,10 @@ Point a client at the recorder instead of the real API; every ``POST /v1/chat/co
 forwarded upstream with the client's own key, answered to the client as the upstream answered (streams
 relayed chunk by chunk, as they arrive), and written to ``--out`` as an ordinary fixture file.
 ``mockllm serve --fixtures DIR`` then replays the session offline: same content, reasoning, tool
-calls, annotations and finish reasons, streamed or not. Other paths (``GET /v1/models``, ...) are
-passed through and not recorded.
+calls, annotations and finish reasons, streamed or not. Anthropic's ``POST /v1/messages`` is recorded
+the same way (``--upstream https://api.anthropic.com/v1``; translations in ``apis/messages/record.py``;
+``x-api-key`` masked like a Bearer key). Other paths (``GET /v1/models``, ...) are passed through and not
+recorded.
 
 What a recorded fixture matches, and why:
 
@@ -61,7 +63,7 @@ import re
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -540,7 +542,7 @@ class ChatRecording:
 
     api = "chat"
 
-    def neutral(self, body: dict[str, Any], recorder: Recorder) -> Neutral | None:
+    def neutral(self, body: dict[str, Any], headers: Mapping[str, str]) -> Neutral | None:
         return chat_neutral(body)
 
     def capture(self, started: float) -> StreamCapture:
@@ -578,7 +580,8 @@ async def _record_exchange(request: web.Request, adapter: Any) -> web.StreamResp
         body = loads_strict(raw)  # not JSON (deep nesting included): forwarded as is, the upstream judges it
     except ValueError:
         body = None
-    neutral = adapter.neutral(body, recorder) if isinstance(body, dict) else None
+    neutral = adapter.neutral(body, request.headers) if isinstance(body, dict) else None
+    key = _bearer(request) or request.headers.get("x-api-key")  # masked wherever it shows up
     started = time.perf_counter()
     async with client.post(
         _upstream_url(recorder.upstream, request), data=raw, headers=_forward_headers(request)
@@ -612,9 +615,7 @@ async def _record_exchange(request: web.Request, adapter: Any) -> web.StreamResp
             got = adapter.stream_reply(capture) if neutral is not None else None
             if isinstance(body, dict) and neutral is not None and got is not None:
                 reply, model = got
-                path = recorder.add(
-                    body, reply, key=_bearer(request), capture=capture, answered_model=model, neutral=neutral
-                )
+                path = recorder.add(body, reply, key=key, capture=capture, answered_model=model, neutral=neutral)
                 adapter.answered(recorder, neutral, getattr(capture, "final", None))
                 log.info("recorded stream %s -> %s", body.get("model"), path.name)
             elif capture.error is not None:
@@ -623,7 +624,7 @@ async def _record_exchange(request: web.Request, adapter: Any) -> web.StreamResp
         payload = await up.read()
         response = web.Response(status=up.status, body=payload, headers=_relayed(up.headers))
     if isinstance(body, dict) and neutral is not None:
-        _record_plain(recorder, adapter, body, neutral, up.status, payload, _bearer(request))
+        _record_plain(recorder, adapter, body, neutral, up.status, payload, key)
     return response
 
 
@@ -706,10 +707,12 @@ def make_record_app(upstream: str, out: Path, *, pacing: str = "latency", timeou
         await app[CLIENT].close()
 
     app.cleanup_ctx.append(client_context)
+    from .apis.messages.record import MessagesRecording
     from .apis.responses.record import ResponsesRecording
 
     app.router.add_post("/v1/chat/completions", _create(ChatRecording()))
     app.router.add_post("/v1/responses", _create(ResponsesRecording()))
+    app.router.add_post("/v1/messages", _create(MessagesRecording()))
     app.router.add_route("*", "/{tail:.*}", _passthrough)
     return app
 

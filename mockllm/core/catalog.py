@@ -15,7 +15,7 @@ from typing import Any, Literal
 from .errors import ApiError
 
 Encoding = Literal["o200k_base", "cl100k_base"]
-VisionKind = Literal["tile", "patch"]
+VisionKind = Literal["tile", "patch", "area"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -24,6 +24,7 @@ class VisionPolicy:
 
     ``tile``: low = ``base``; high = ``base + tile * tiles`` after fitting 2048² and 768 short side.
     ``patch``: ceil(w/32)·ceil(h/32) patches capped at ``patch_cap``, times ``multiplier``.
+    ``area`` (Claude): ceil(w·h/750) after fitting the long edge to 1568 px, at most ``patch_cap`` tokens.
     """
 
     kind: VisionKind = "tile"
@@ -34,6 +35,8 @@ class VisionPolicy:
 
 
 TILE_4O = VisionPolicy("tile", 85, 170)
+#: Anthropic's documented estimate (PROTOCOL-anthropic.md §2.2): w·h/750 after the 1568 px resize, ~1600 max.
+CLAUDE_AREA = VisionPolicy("area", patch_cap=1600)
 
 
 @dataclass(slots=True, frozen=True)
@@ -79,6 +82,22 @@ def _m(model_id: str, **kw: Any) -> ModelInfo:
 
 _GPT4O = dict(context_window=128_000, max_output_tokens=16_384, vision=True, system_fingerprint="fp_7c2b1e4a9d")
 _PATCH_MINI = VisionPolicy("patch", multiplier=1.62)
+_CLAUDE_1M = dict(
+    owned_by="anthropic",
+    context_window=1_000_000,
+    max_output_tokens=128_000,
+    vision=True,
+    vision_policy=CLAUDE_AREA,
+    created=1_771_200_000,
+)
+_CLAUDE_200K = dict(
+    owned_by="anthropic",
+    context_window=200_000,
+    max_output_tokens=64_000,
+    vision=True,
+    vision_policy=CLAUDE_AREA,
+    created=1_759_276_800,
+)
 _PATCH_NANO = VisionPolicy("patch", multiplier=2.46)
 
 #: OpenAI's own families plus every model named in the gateways' docs (issue #3 §5).
@@ -350,34 +369,49 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         tokens_per_second=40,
         needs_verification=True,
     ),
-    # --- MyTokenGate (Claude / GPT / Gemini behind one key) ------------------------------------
+    # --- Anthropic (the Messages API; MyTokenGate serves the first three over chat) -------------
+    # Limits from Anthropic's model pages (PROTOCOL-anthropic.md §9). Anthropic's tokenizer is not public:
+    # Claude models count with o200k_base, the approximation used everywhere (usage, count_tokens,
+    # max_tokens cuts, context errors, TPM). ``extra["thinking"] == "adaptive"``: only adaptive thinking.
+    _m("claude-opus-4-6", input_price=15.0, output_price=75.0, **_CLAUDE_1M),  # type: ignore[arg-type]
+    _m("claude-sonnet-4-6", input_price=3.0, output_price=15.0, **_CLAUDE_1M),  # type: ignore[arg-type]
+    _m("claude-haiku-4-5-20251001", input_price=1.0, output_price=5.0, **_CLAUDE_200K),  # type: ignore[arg-type]
     _m(
-        "claude-opus-4-6",
-        owned_by="anthropic",
-        context_window=200_000,
-        max_output_tokens=32_000,
-        vision=True,
-        input_price=15.0,
-        output_price=75.0,
-    ),
+        "claude-opus-4-7",
+        input_price=5.0,
+        output_price=25.0,
+        extra={"thinking": "adaptive"},
+        **_CLAUDE_1M,
+    ),  # type: ignore[arg-type]
     _m(
-        "claude-sonnet-4-6",
-        owned_by="anthropic",
-        context_window=200_000,
-        max_output_tokens=64_000,
-        vision=True,
-        input_price=3.0,
-        output_price=15.0,
-    ),
-    _m(
-        "claude-haiku-4-5-20251001",
-        owned_by="anthropic",
-        context_window=200_000,
-        max_output_tokens=64_000,
-        vision=True,
+        "claude-haiku-4-5",
+        snapshot="claude-haiku-4-5-20251001",
         input_price=1.0,
         output_price=5.0,
-    ),
+        **_CLAUDE_200K,
+    ),  # type: ignore[arg-type]
+    _m(
+        "claude-sonnet-4-5",
+        snapshot="claude-sonnet-4-5-20250929",
+        input_price=3.0,
+        output_price=15.0,
+        **_CLAUDE_200K,
+    ),  # type: ignore[arg-type]
+    _m(
+        "claude-opus-4-5",
+        snapshot="claude-opus-4-5-20251101",
+        input_price=5.0,
+        output_price=25.0,
+        **_CLAUDE_200K,
+    ),  # type: ignore[arg-type]
+    _m(
+        "claude-opus-4-1",
+        snapshot="claude-opus-4-1-20250805",
+        input_price=15.0,
+        output_price=75.0,
+        **{**_CLAUDE_200K, "max_output_tokens": 32_000},
+    ),  # type: ignore[arg-type]
+    # --- Google (served by MyTokenGate) --------------------------------------------------------
     _m(
         "gemini-2.5-pro",
         owned_by="google",

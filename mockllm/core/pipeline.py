@@ -100,10 +100,15 @@ class Pipeline:
             pass
         self.check_strict = _check_strict_schema
         from ..apis.chat.surface import ChatSurface
+        from ..apis.messages.surface import MessagesSurface
         from ..apis.responses.surface import ResponsesSurface
 
         self.chat: Surface = ChatSurface(self.profile)
-        self.surfaces: dict[str, Surface] = {"chat": self.chat, "responses": ResponsesSurface(settings.store_size)}
+        self.surfaces: dict[str, Surface] = {
+            "chat": self.chat,
+            "responses": ResponsesSurface(settings.store_size),
+            "messages": MessagesSurface(settings),
+        }
 
     def now(self) -> int:
         return self.settings.freeze_time if self.settings.freeze_time is not None else int(time.time())

@@ -408,6 +408,10 @@ def image_tokens(info: ImageInfo, policy: VisionPolicy) -> int:
     fractional units — with the product rounded to 6 decimals first so ``1000 × 1.2`` is 1200, not 1201.
     """
     width, height = max(1, info.width), max(1, info.height)
+    if policy.kind == "area":
+        scale = min(1.0, 1568 / max(width, height))
+        width, height = max(1, int(width * scale)), max(1, int(height * scale))
+        return min(-(-width * height // 750), policy.patch_cap)
     if policy.kind == "patch":
         patches = _patch_count(width, height, policy.patch_cap)
         return math.ceil(round(patches * policy.multiplier, 6))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...core.conversation import Message
@@ -123,7 +124,7 @@ class ResponsesRecording:
             items = [*context, *items]
         return items
 
-    def neutral(self, body: dict[str, Any], recorder: Recorder) -> Neutral | None:
+    def neutral(self, body: dict[str, Any], headers: Mapping[str, str]) -> Neutral | None:
         items = self._items(body)
         if items is None:
             return None  # chained to a response this recorder never saw: where the loop stands is unknown

@@ -271,6 +271,13 @@
     }
 
     const messages = (entry.request && entry.request.messages) || [];
+    const system = entry.request && entry.request.system;  // the Messages API's top-level system prompt
+    if (system !== undefined && system !== null) {
+      detail.append(el("div", { className: "msg system" }, [
+        el("div", { className: "role", text: "system" }),
+        el("div", { className: "text", text: textOf(system) }),
+      ]));
+    }
     if (messages.length) {
       detail.append(el("h3", { text: `Request: ${messages.length} message(s)` }));
       for (const message of messages) {
@@ -293,6 +300,18 @@
           el("div", { className: "text", text: [message.content || message.refusal || "", ...calls].filter(Boolean).join("\n") }),
         ]));
       }
+    } else if (response && response.type === "message" && Array.isArray(response.content)) {
+      // Anthropic's message: thinking, text and tool_use blocks.
+      const parts = response.content.map((block) => {
+        if (block.type === "text") return block.text;
+        if (block.type === "thinking") return `[thinking] ${block.thinking}`;
+        if (block.type === "tool_use") return `${block.name}(${JSON.stringify(block.input)})`;
+        return `[${block.type}]`;
+      });
+      detail.append(el("div", { className: "msg assistant" }, [
+        el("div", { className: "role", text: `assistant · stop_reason ${response.stop_reason}` }),
+        el("div", { className: "text", text: parts.join("\n") }),
+      ]));
     } else if (response && typeof response.chunks === "number") {
       const sent = response.sent === null || response.sent === undefined ? response.chunks : response.sent;
       const cut = response.cut === undefined ? sent < response.chunks : response.cut;
