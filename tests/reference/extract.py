@@ -2,7 +2,8 @@
 
 The suite must run on a clean clone, where the 3 MB spec in ``../shared/reference`` may be absent, so the
 closure of the schemas we use (every ``$ref`` they reach) is kept here as JSON, unchanged but for key
-order: one file for chat completions and the models routes, one for the Responses API. Regenerate after the spec changes::
+order: one file for chat completions and the models routes, one for the Responses API. Regenerate after
+the spec changes::
 
     .venv/bin/python tests/reference/extract.py ../shared/reference/openai-openapi.yaml
 

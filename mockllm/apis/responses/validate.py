@@ -234,7 +234,10 @@ def parse_items(
             parts, text = _text_of_parts(content, f"{p}.content", role, inspect_image)
             if first_image is None and any(part.type == "image_url" for part in parts):
                 first_image = f"{p}.content"
-            messages.append(Message(cast(Any, role), text, parts, raw=item))
+            # Text alone is the same message however it is spelt (a string, input_text or output_text
+            # parts): one form for the engine, so the answer and its usage do not depend on the spelling.
+            text_only = all(part.type == "text" for part in parts)
+            messages.append(Message(cast(Any, role), text, text if text_only else parts, raw=item))
         elif kind == "function_call":
             for member in ("call_id", "name", "arguments"):
                 if item.get(member) is None:
@@ -623,7 +626,10 @@ def validate_responses_request(
             param="input",
         )
 
-    model: ModelInfo = pipeline.catalog.require(model_id)
+    model: ModelInfo | None = pipeline.catalog.get(model_id)
+    if model is None:
+        # PROTOCOL-responses.md §3: this API names the parameter and words the message its own way.
+        raise ApiError(404, f"The requested model '{model_id}' does not exist.", param="model", code="model_not_found")
     reasoning_model = model.reasoning == "openai"
     if effort is not None and not reasoning_model:
         raise ApiError.unsupported_parameter("reasoning.effort")
