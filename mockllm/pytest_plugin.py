@@ -173,7 +173,11 @@ class RecordedRequest:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
+        """The conversation as chat messages: the body's own for chat, else the server's neutral view of
+        it (Responses ``input`` items and ``instructions``, a ``previous_response_id`` chain expanded)."""
         messages = self.body.get("messages") if isinstance(self.body, dict) else None
+        if messages is None:
+            messages = self.info.get("messages")
         return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
 
     @property
@@ -197,12 +201,23 @@ class RecordedRequest:
 
     @property
     def content(self) -> str | None:
-        """The first choice's text of a non-streamed answer (a streamed one's journal keeps chunk counts)."""
+        """The first choice's text of a non-streamed answer, or a Responses answer's ``output_text`` (a
+        streamed one's journal keeps chunk counts)."""
         if isinstance(self.response, dict):
             choices = self.response.get("choices") or []
             if choices and isinstance(choices[0], dict):
                 message = choices[0].get("message") or {}
                 return message.get("content")
+            output = self.response.get("output")
+            if isinstance(output, list):  # a Responses answer: its output_text, None when it has no message
+                texts = [
+                    part.get("text", "")
+                    for item in output
+                    if isinstance(item, dict) and item.get("type") == "message"
+                    for part in item.get("content") or []
+                    if isinstance(part, dict) and part.get("type") == "output_text"
+                ]
+                return "".join(texts) if texts else None
         return None
 
     @property

@@ -125,7 +125,10 @@ class ResponsesSurface:
             return events[:k], True
         if fault.kind == "stream_error":
             error = openai_stream_error(fault, outcome)
-            data = {"type": "error", **error, "sequence_number": k, "error": error}
+            # The spec's flat fields (its ``type`` is the event's, "error") and the nested object real
+            # traffic carries, whose ``type`` is the error's; openai-python raises APIError on the latter.
+            flat = {"code": error.get("code"), "message": error.get("message"), "param": error.get("param")}
+            data = {"type": "error", **flat, "sequence_number": k, "error": error}
             return [*events[:k], b"event: error\ndata: " + _dumps(data).encode() + b"\n\n"], False
         if fault.kind == "malformed_chunk":
             bad = b'event: response.output_text.delta\ndata: {"type": "response.output_text.delta", "delta": "\n\n'
