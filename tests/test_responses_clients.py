@@ -10,11 +10,11 @@ from typing import Any
 
 import openai
 import pytest
+from responses_support import TOOLS
+from test_node_sdk import NODE_DIR, node_sdk, run_script  # noqa: F401 - node_sdk is a fixture
 
 from mockllm.config import Settings
 from mockllm.server import MockServer
-from responses_support import TOOLS
-from test_node_sdk import NODE_DIR, node_sdk, run_script  # noqa: F401 - node_sdk is a fixture
 
 NODE_SCRIPT = NODE_DIR / "responses.mjs"
 
