@@ -538,6 +538,10 @@ ERRORS: list[tuple[dict[str, Any], int, str, str | None, str | None]] = [
      "Invalid value: 'robot'. Supported values are: 'user', 'assistant', 'system', and 'developer'.", "input[0].role",
      "invalid_value"),
     ({"model": "gpt-4o-mini"}, 400, "Missing required parameter: 'input'.", "input", "missing_required_parameter"),
+    ({"model": "gpt-4o-mini", "input": [{"role": "user", "content": "hi"},
+                                        {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
+                                        {"role": "user", "content": "and?"}]}, 400,
+     "No tool output found for function call call_1.", "input", None),
 ]  # fmt: skip
 
 
@@ -577,3 +581,19 @@ def test_companion_route_errors(server: MockServer) -> None:
         "param": "stream",
         "code": "unknown_parameter",
     }
+
+
+def test_a_chained_call_needs_its_output(client: openai.OpenAI) -> None:
+    asked = create(client, model="gpt-4o-mini", input="What time is it in Tokyo?", tools=TOOLS)
+    (call,) = _calls(asked)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model="gpt-4o-mini", previous_response_id=asked.id, input="Never mind.", tools=TOOLS)
+    assert caught.value.body["message"] == f"No tool output found for function call {call.call_id}."
+
+
+def test_context_length_error_names_input(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model="gpt-4o-mini", input="hi", extra_headers={"x-mockllm-fault": "context_length_exceeded"}
+        )
+    assert caught.value.code == "context_length_exceeded" and caught.value.param == "input"

@@ -114,6 +114,11 @@ class ResponsesSurface:
             outcome.body = json.dumps(final, ensure_ascii=False).encode()
 
     def error_outcome(self, error: ApiError, request_id: str | None) -> Outcome:
+        if error.param == "messages":
+            # The engine's context-length checks name chat's field; the conversation is ``input`` here.
+            error = ApiError(
+                error.status, error.message, type=error.type, param="input", code=error.code, headers=error.headers
+            )
         return json_error_outcome(error, request_id, error.body())
 
     def stream_fault(

@@ -209,6 +209,7 @@ def parse_items(
     from ``previous_response_id``), so error paths name ``input[i]`` as the client numbered them."""
     messages: list[Message] = []
     open_calls: dict[str, str] = {}  # call_id -> function name, for tool results
+    unanswered: dict[str, None] = {}  # calls with no function_call_output yet, in order
     first_image: str | None = None
     for index, item in enumerate(items):
         n = index - first_new
@@ -249,6 +250,7 @@ def parse_items(
                 "function": {"name": item["name"], "arguments": item["arguments"]},
             }
             open_calls[item["call_id"]] = item["name"]
+            unanswered[item["call_id"]] = None
             last = messages[-1] if messages else None
             if last is not None and last.role == "assistant" and (last.tool_calls is not None or _is_call(last)):
                 assert last.tool_calls is not None
@@ -267,6 +269,7 @@ def parse_items(
                     400, f"No tool call found for function call output with call_id {call_id}.", param="input"
                 )
             text = _output_text(item["output"], f"{p}.output")
+            unanswered.pop(call_id, None)
             messages.append(Message("tool", text, text, tool_call_id=call_id, raw=item))
         elif kind == "reasoning":
             item_id = item.get("id")
@@ -292,6 +295,11 @@ def parse_items(
             raise ApiError.invalid_value(
                 f"{p}.type", kind, ("message", "function_call", "function_call_output", "reasoning", "item_reference")
             )
+    if unanswered:
+        # A call the client never answered (also one made by the previous response when the chained input
+        # carries no output for it): OpenAI's wording (PROTOCOL-responses.md §2.1; status and param are
+        # [UNVERIFIED], given as for the reverse case).
+        raise ApiError(400, f"No tool output found for function call {next(iter(unanswered))}.", param="input")
     return messages, first_image
 
 
