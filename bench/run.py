@@ -6,6 +6,7 @@ machine, with the same interpreter:
   nonstream  requests/s at 64 keep-alive clients; bare returns a recorded mockllm answer byte for byte
   coldstart  launch of the process to the first 200 on POST /v1/chat/completions (median of 5)
   stream     SSE chunks/s at 64 concurrent streams, latency off; bare replays a recorded stream, one write a chunk
+  rstream    the same for the Responses API (POST /v1/responses, stream: true): events/s against the bare replay
   paced      1,000 then 10,000 concurrent paced streams (ttft 200 ms, 50 tokens/s): all complete? peak RSS
   pacing     100 paced streams (ttft 300 ms, 40 tokens/s): median TTFT and inter-chunk gap vs configured
 
@@ -49,7 +50,8 @@ import load  # noqa: E402
 
 PY = sys.executable
 PATH = "/v1/chat/completions"
-NAMES = ("nonstream", "coldstart", "stream", "paced", "pacing")
+RESPONSES_PATH = "/v1/responses"
+NAMES = ("nonstream", "coldstart", "stream", "rstream", "paced", "pacing")
 CLIENTS = 64
 
 SYSTEM = "You are a helpful assistant for a travel agency. Answer clearly and keep a friendly tone."
@@ -62,6 +64,14 @@ MESSAGES = [
 ]
 NONSTREAM_BODY = {"model": "gpt-4o-mini", "messages": MESSAGES, "temperature": 0.7}
 STREAM_BODY = {**NONSTREAM_BODY, "stream": True, "stream_options": {"include_usage": True}}
+# The same conversation on the Responses API: the system message as instructions, the rest as input items.
+RESPONSES_STREAM_BODY = {
+    "model": "gpt-4o-mini",
+    "instructions": SYSTEM,
+    "input": MESSAGES[1:],
+    "temperature": 0.7,
+    "stream": True,
+}
 DISTINCT_BODY = {
     **NONSTREAM_BODY,
     "messages": [*MESSAGES[:-1], {"role": "user", "content": "Plan a two-day trip to Kyoto, plan number __N__."}],
@@ -208,12 +218,12 @@ def running(name: str, cmd: list[str], cpus: set[int] | None, workdir: Path) -> 
         server.stop()
 
 
-def fetch(port: int, body: dict[str, Any] | bytes) -> tuple[int, dict[str, str], bytes]:
+def fetch(port: int, body: dict[str, Any] | bytes, path: str = PATH) -> tuple[int, dict[str, str], bytes]:
     """One POST with the standard library (de-chunks streamed bodies)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     conn = http.client.HTTPConnection(load.HOST, port, timeout=60)
     try:
-        conn.request("POST", PATH, data, {"Content-Type": "application/json"})
+        conn.request("POST", path, data, {"Content-Type": "application/json"})
         resp = conn.getresponse()
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
@@ -306,14 +316,14 @@ class Bench:
 
     # ----- throughput --------------------------------------------------------------------------------
 
-    def _round(self, server: Server, body_file: Path, seconds: float) -> Round:
+    def _round(self, server: Server, body_file: Path, seconds: float, path: str = PATH) -> Round:
         cpu0, children0, own0 = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
         if self.wrk:
-            rate = load.run_wrk(self.wrk, f"http://{load.HOST}:{server.port}{PATH}", body_file, CLIENTS, seconds)
+            rate = load.run_wrk(self.wrk, f"http://{load.HOST}:{server.port}{path}", body_file, CLIENTS, seconds)
         elif self.client == "python-aiohttp":
-            rate = asyncio.run(load.aiohttp_rate(server.port, PATH, body_file.read_bytes(), CLIENTS, seconds))
+            rate = asyncio.run(load.aiohttp_rate(server.port, path, body_file.read_bytes(), CLIENTS, seconds))
         else:
-            rate = asyncio.run(load.raw_rate(server.port, PATH, body_file.read_bytes(), CLIENTS, seconds))
+            rate = asyncio.run(load.raw_rate(server.port, path, body_file.read_bytes(), CLIENTS, seconds))
         cpu1, children1, own1 = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
         if self.wrk:
             client_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
@@ -321,14 +331,14 @@ class Bench:
             client_cpu = own1 - own0
         return Round(rate, cpu1 - cpu0, client_cpu)
 
-    def _compare(self, servers: list[Server], body_file: Path) -> dict[str, list[Round]]:
+    def _compare(self, servers: list[Server], body_file: Path, path: str = PATH) -> dict[str, list[Round]]:
         """Warm each server, then alternate fixed-length rounds between them."""
         for server in servers:
-            self._round(server, body_file, self.warmup)
+            self._round(server, body_file, self.warmup, path)
         rounds: dict[str, list[Round]] = {s.name: [] for s in servers}
         for _ in range(self.rounds):
             for server in servers:
-                rounds[server.name].append(self._round(server, body_file, self.seconds))
+                rounds[server.name].append(self._round(server, body_file, self.seconds, path))
         return rounds
 
     def _summarise(self, rounds: list[Round], unit: str, per_request: int = 1) -> dict[str, Any]:
@@ -530,6 +540,53 @@ class Bench:
         self.results["stream"] = out
         ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
         self.goal("stream chunks/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
+
+    # 3b -----------------------------------------------------------------------------------------------
+
+    def rstream(self) -> None:
+        """The Responses API's stream, measured as ``stream`` is: mockllm answering POST /v1/responses
+        against the bare handler replaying a recorded mockllm Responses stream, one write an event."""
+        log(f"== 3b. Responses streaming events/s, {CLIENTS} concurrent streams, latency off ({self.client})")
+        with running("mockllm-record", mockllm_cmd(), self.cpus.server, self.workdir) as mock:
+            status, headers, raw = fetch(mock.port, RESPONSES_STREAM_BODY, RESPONSES_PATH)
+        assert status == 200, raw[:300]
+        events = [chunk + b"\n\n" for chunk in raw.split(b"\n\n") if chunk]
+        assert events[-1].startswith(b"event: response.completed"), events[-1][:80]
+        deltas = [1 if b'.delta","' in e else 0 for e in events]
+        self.file("r-events.json", json.dumps({"events": [e.decode() for e in events], "token_counts": deltas}))
+        self.file("r-events-headers.json", json.dumps(echo_headers(headers, "text/event-stream; charset=utf-8")))
+        body_file = self.file("rstream.json", json.dumps(RESPONSES_STREAM_BODY))
+        bare_args = ["--events-file", str(self.workdir / "r-events.json")]
+        bare_args += ["--headers-file", str(self.workdir / "r-events-headers.json")]
+        with (
+            running("mockllm", mockllm_cmd(), self.cpus.server, self.workdir) as mock,
+            running("bare", bare_cmd("sse", 0, *bare_args), self.cpus.server, self.workdir) as bare,
+        ):
+            for server in (mock, bare):
+                status, _, body = fetch(server.port, RESPONSES_STREAM_BODY, RESPONSES_PATH)
+                assert status == 200 and len(body) == len(raw) and body.count(b"\nevent: ") + 1 == len(events)
+            rounds = self._compare([mock, bare], body_file, RESPONSES_PATH)
+        out: dict[str, Any] = {
+            "request": RESPONSES_STREAM_BODY,
+            "events_per_stream": len(events),
+            "delta_events": sum(deltas),
+            "stream_bytes": len(raw),
+            "client": self.client,
+        }
+        for name, rs in rounds.items():
+            out[name] = self._summarise(rs, "chunks", per_request=len(events))
+            out[name]["streams_per_s"] = out[name]["chunks_per_s"] / len(events)
+            self._log_rates(name, out[name], "chunks")
+        ratio = out["mockllm"]["chunks_per_s"] / out["bare"]["chunks_per_s"]
+        cpu_ratio = out["mockllm"]["chunks_per_server_cpu_s"] / out["bare"]["chunks_per_server_cpu_s"]
+        out["ratio"], out["ratio_per_cpu"] = ratio, cpu_ratio
+        log(
+            f"   ratio    {ratio:.2f}x bare (per server CPU-second {cpu_ratio:.2f}x); a stream is {len(events)} "
+            f"events ({sum(deltas)} deltas), {len(raw)} B"
+        )
+        self.results["rstream"] = out
+        ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
+        self.goal("Responses stream events/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
 
     # 4 ------------------------------------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ __all__ = ["response_object", "response_stream", "summary_text"]
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
 _OBFUSCATION_PAD = "fyy9Vfz7IINvT52Mb6pFGgHltWyV55lw"
+#: The close of a delta event but for its sequence number, by padding length - 1 (0-15): the padding is
+#: deterministic (position and piece), so its 16 spellings are formatted once.
+_PADDED_SEQUENCE = tuple(f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + k]}","sequence_number":' for k in range(16))
 _TIER = {None: "default", "auto": "default", "default": "default", "flex": "flex", "scale": "scale",
          "priority": "priority", "fast": "priority", "ultrafast": "priority"}  # fmt: skip
 
@@ -167,36 +170,54 @@ def response_object(
 
 
 class _Events:
-    """Builds the events of one stream, numbering them from 0 (``sequence_number``)."""
+    """Builds the events of one stream, numbering them from 0 (``sequence_number``).
 
-    __slots__ = ("obfuscation", "plan", "seq")
+    Events go straight into the plan's three lists; the delta events of an item, most of a stream, are
+    formatted by one comprehension each, and the response object of the lifecycle events is encoded once
+    for both of them: the stream costs little more than the JSON answer."""
+
+    __slots__ = ("encoded", "kinds", "obfuscation", "plan", "seq", "tokens")
 
     def __init__(self, obfuscation: bool) -> None:
         self.plan = EventPlan()
+        self.encoded, self.kinds, self.tokens = self.plan.encoded, self.plan.kinds, self.plan.token_counts
         self.seq = 0
         self.obfuscation = obfuscation
 
     def whole(self, kind: str, data: dict[str, Any], label: str) -> None:
         """An event serialised whole (``data`` without ``sequence_number``, which is appended last)."""
-        body = _dumps(data)[:-1] + f',"sequence_number":{self.seq}}}'
-        self.plan.add(f"event: {data['type']}\ndata: {body}\n\n".encode(), label)
+        self.encoded_event(data["type"], _dumps(data)[:-1], label)
+
+    def encoded_event(self, kind: str, opened: str, label: str) -> None:
+        """An event whose data is the JSON text ``opened`` less its closing brace."""
+        self.encoded.append(f'event: {kind}\ndata: {opened},"sequence_number":{self.seq}}}\n\n'.encode())
+        self.kinds.append(label)
+        self.tokens.append(0)
         self.seq += 1
 
     def deltas(self, kind: str, head: str, tail: str, token_list: list[int], encoding: str, label: str) -> None:
         """One delta event per token (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
         padding (deterministic: position and piece) and the sequence number close each one."""
         texts, counts = _pieces(token_list, encoding, 1)
+        if not texts:
+            return
         prefix = f'event: {kind}\ndata: {{"type":"{kind}",{head}"delta":'
-        add = self.plan.add
-        for text, count in zip(texts, counts, strict=True):
-            piece = _str(text)
-            pad = (
-                f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + (self.seq * 7 + len(piece)) % 16]}"'
-                if self.obfuscation
-                else ""
+        first = self.seq
+        pieces = [_str(text) for text in texts]
+        if self.obfuscation:
+            pads = _PADDED_SEQUENCE
+            self.encoded.extend(
+                f"{prefix}{piece}{tail}{pads[(seq * 7 + len(piece)) % 16]}{seq}}}\n\n".encode()
+                for seq, piece in enumerate(pieces, first)
             )
-            add(f'{prefix}{piece}{tail}{pad},"sequence_number":{self.seq}}}\n\n'.encode(), label, count)
-            self.seq += 1
+        else:
+            self.encoded.extend(
+                f'{prefix}{piece}{tail},"sequence_number":{seq}}}\n\n'.encode()
+                for seq, piece in enumerate(pieces, first)
+            )
+        self.kinds.extend([label] * len(pieces))
+        self.tokens.extend(counts)
+        self.seq += len(pieces)
 
 
 def response_stream(
@@ -212,8 +233,9 @@ def response_stream(
         status="in_progress", completed_at=None, incomplete_details=None, output=[], usage=None,
         service_tier=requested_tier,
     )  # fmt: skip
-    events.whole("lifecycle", {"type": "response.created", "response": pending}, "lifecycle")
-    events.whole("lifecycle", {"type": "response.in_progress", "response": pending}, "lifecycle")
+    pending_json = _dumps(pending)
+    for lifecycle in ("response.created", "response.in_progress"):
+        events.encoded_event(lifecycle, f'{{"type":"{lifecycle}","response":{pending_json}', "lifecycle")
     calls = iter(choice.tool_calls)
     for index, item in enumerate(final["output"]):
         kind = item["type"]
