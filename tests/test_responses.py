@@ -538,6 +538,11 @@ ERRORS: list[tuple[dict[str, Any], int, str, str | None, str | None]] = [
      "Invalid value: 'robot'. Supported values are: 'user', 'assistant', 'system', and 'developer'.", "input[0].role",
      "invalid_value"),
     ({"model": "gpt-4o-mini"}, 400, "Missing required parameter: 'input'.", "input", "missing_required_parameter"),
+    ({"model": "gpt-4o-mini", "input": "hi", "text": {"format": {
+        "type": "json_schema", "name": "codex_output_schema", "strict": True,
+        "schema": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}}}}, 400,
+     "Invalid schema for response_format 'codex_output_schema': In context=(), 'additionalProperties' is required to "
+     "be supplied and to be false.", "text.format.schema", "invalid_json_schema"),
     ({"model": "gpt-4o-mini", "input": [{"role": "user", "content": "hi"},
                                         {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
                                         {"role": "user", "content": "and?"}]}, 400,
@@ -597,3 +602,41 @@ def test_context_length_error_names_input(client: openai.OpenAI) -> None:
             model="gpt-4o-mini", input="hi", extra_headers={"x-mockllm-fault": "context_length_exceeded"}
         )
     assert caught.value.code == "context_length_exceeded" and caught.value.param == "input"
+
+
+def test_include_output_text_logprobs(client: openai.OpenAI) -> None:
+    body = {"model": "gpt-4o-mini", "input": STORY, "include": ["message.output_text.logprobs"], "top_logprobs": 2}
+    answer = create(client, **body)
+    part = answer.output[0].content[0]
+    assert "".join(entry.token for entry in part.logprobs) == part.text
+    assert len(part.logprobs) == answer.usage.output_tokens
+    assert all(len(entry.top_logprobs) == 2 and entry.top_logprobs[0].token == entry.token for entry in part.logprobs)
+    events = stream_events(str(client.base_url).rstrip("/"), body)
+    streamed = [entry for e in events if e["type"] == "response.output_text.delta" for entry in e["logprobs"]]
+    assert [(e["token"], e["logprob"]) for e in streamed] == [(e.token, e.logprob) for e in part.logprobs]
+    done = next(e for e in events if e["type"] == "response.output_text.done")
+    assert done["logprobs"] == events[-1]["response"]["output"][0]["content"][0]["logprobs"]
+    plain = create(client, model="gpt-4o-mini", input=STORY)
+    assert plain.output_text == answer.output_text and plain.output[0].content[0].logprobs == []
+
+
+def test_reasoning_items_with_store_false(client: openai.OpenAI) -> None:
+    """Not stored: a replayed reasoning item needs its encrypted_content (§7.4); with it, it is accepted."""
+    ask = {"model": "o4-mini", "input": "What time is it in Tokyo?", "tools": TOOLS, "store": False}
+    bare = create(client, **ask)
+    sealed = create(client, **ask, include=["reasoning.encrypted_content"])
+    for first, fine in ((bare, False), (sealed, True)):
+        reasoning, call = first.output
+        history = [
+            {"role": "user", "content": "What time is it in Tokyo?"},
+            reasoning.model_dump(exclude_none=True),
+            call.model_dump(exclude_none=True),
+            {"type": "function_call_output", "call_id": call.call_id, "output": "09:00"},
+        ]
+        if fine:
+            assert create(client, model="o4-mini", input=history, tools=TOOLS, store=False).output_text
+        else:
+            with pytest.raises(openai.NotFoundError) as caught:
+                client.responses.create(model="o4-mini", input=history, tools=TOOLS, store=False)
+            assert caught.value.body["message"].startswith(f"Item with id '{reasoning.id}' not found.")
+            assert caught.value.body["param"] == "input"

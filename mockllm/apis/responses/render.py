@@ -75,7 +75,12 @@ def output_items(
         if choice.refusal is not None:
             part = {"type": "refusal", "refusal": choice.refusal}
         else:
-            part = {"type": "output_text", "annotations": choice.annotations, "logprobs": [], "text": choice.content}
+            part = {
+                "type": "output_text",
+                "annotations": choice.annotations,
+                "logprobs": choice.logprobs or [],
+                "text": choice.content,
+            }
         message_status = "incomplete" if status == "incomplete" and not choice.tool_calls else "completed"
         items.append(
             {"id": ids.item("msg"), "type": "message", "status": message_status, "content": [part], "role": "assistant"}
@@ -195,15 +200,28 @@ class _Events:
         self.tokens.append(0)
         self.seq += 1
 
-    def deltas(self, kind: str, head: str, tail: str, token_list: list[int], encoding: str, label: str) -> None:
+    def deltas(
+        self,
+        kind: str,
+        head: str,
+        tail: str,
+        token_list: list[int],
+        encoding: str,
+        label: str,
+        logprobs: list[dict[str, Any]] | None = None,
+    ) -> None:
         """One delta event per token (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
-        padding (deterministic: position and piece) and the sequence number close each one."""
+        padding (deterministic: position and piece) and the sequence number close each one. With
+        ``logprobs`` (one entry a token), each delta carries its tokens' entries in place of ``[]``."""
         texts, counts = _pieces(token_list, encoding, 1)
         if not texts:
             return
         prefix = f'event: {kind}\ndata: {{"type":"{kind}",{head}"delta":'
         first = self.seq
         pieces = [_str(text) for text in texts]
+        if logprobs:
+            self._deltas_with_logprobs(prefix, pieces, counts, tail, logprobs, label)
+            return
         if self.obfuscation:
             pads = _PADDED_SEQUENCE
             self.encoded.extend(
@@ -218,6 +236,28 @@ class _Events:
         self.kinds.extend([label] * len(pieces))
         self.tokens.extend(counts)
         self.seq += len(pieces)
+
+    def _deltas_with_logprobs(
+        self,
+        prefix: str,
+        pieces: list[str],
+        counts: list[int],
+        tail: str,
+        logprobs: list[dict[str, Any]],
+        label: str,
+    ) -> None:
+        before, _, after = tail.partition('"logprobs":[]')
+        position = 0
+        for piece, count in zip(pieces, counts, strict=True):
+            entries = _dumps(logprobs[position : position + count])
+            position += count
+            seq = self.seq
+            pad = _PADDED_SEQUENCE[(seq * 7 + len(piece)) % 16] if self.obfuscation else ',"sequence_number":'
+            text = f'{prefix}{piece}{before}"logprobs":{entries}{after}{pad}{seq}}}\n\n'
+            self.encoded.append(text.encode())
+            self.kinds.append(label)
+            self.tokens.append(count)
+            self.seq += 1
 
 
 def response_stream(
@@ -283,12 +323,21 @@ def response_stream(
                 events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
                 head = '"content_index":0,'
                 tail = f',"item_id":"{item["id"]}","logprobs":[],"output_index":{index}'
-                events.deltas("response.output_text.delta", head, tail, choice.content_tokens, encoding, "content")
+                events.deltas(
+                    "response.output_text.delta",
+                    head,
+                    tail,
+                    choice.content_tokens,
+                    encoding,
+                    "content",
+                    part["logprobs"],
+                )
                 events.whole(
                     "item",
-                    {"type": "response.output_text.done", **ident_data, "logprobs": [], "text": part["text"]},
+                    {"type": "response.output_text.done", **ident_data, "logprobs": part["logprobs"],
+                     "text": part["text"]},
                     "item",
-                )
+                )  # fmt: skip
             events.whole("item", {"type": "response.content_part.done", **ident_data, "part": part}, "item")
         else:  # function_call
             call = next(calls)

@@ -678,6 +678,9 @@ def validate_responses_request(
         max_tokens=max_output,
         temperature=temperature,
         top_p=top_p,
+        # ``include: ["message.output_text.logprobs"]`` is this API's ``logprobs: true``.
+        logprobs="message.output_text.logprobs" in include,
+        top_logprobs=top_logprobs,
         tools=tools,
         tool_choice=tool_choice,
         parallel_tool_calls=parallel,
