@@ -405,3 +405,15 @@ def test_plugin_routes_and_assertions_on_responses(mockllm: Any) -> None:
     mockllm.assert_called(user="flaky", times=2)
     assert [r.status for r in mockllm.calls(user="flaky")] == [429, 200]
     assert mockllm.usage["requests"] == 5
+
+
+def test_a_fixture_answer_on_a_reasoning_model_still_reasons(srv: MockServer) -> None:
+    client = client_for(srv)
+    answer = client.responses.create(model="o4-mini", input="What is the capital of France?")
+    assert answer.output_text == "The capital of France is Paris."
+    hidden = answer.usage.output_tokens_details.reasoning_tokens
+    assert hidden > 0 and answer.usage.output_tokens == hidden + 7
+    again = client.responses.create(model="o4-mini", input="What is the capital of France?")
+    assert again.usage == answer.usage  # drawn from the request's content: the same every time
+    low = client.responses.create(model="o4-mini", input="What is the capital of France?", reasoning={"effort": "low"})
+    assert low.usage.output_tokens_details.reasoning_tokens < hidden

@@ -178,3 +178,33 @@ def test_langchain_invoke_stream_and_tools(server: MockServer) -> None:
     called = llm.bind_tools([get_time]).invoke("What time is it in UTC?")
     assert [c["name"] for c in called.tool_calls] == ["get_time"]
     assert isinstance(called.tool_calls[0]["args"]["tz"], str)
+
+
+# ----- the README's examples --------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "test_responses_api.py"
+
+
+def test_readme_quotes_the_example_file_and_it_passes() -> None:
+    import re
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Responses API") : readme.index("## Admin API")]
+    example = EXAMPLE.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        for function in block.split("\n\n\n"):
+            assert function.strip() in example, function[:200]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0 and "5 passed" in done.stdout, done.stdout[-3000:]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.auth import bearer_key, check_key
 from ...core.errors import ApiError
+from ...core.generate import _EFFORT_SCALE
 from ...core.reply import Reply
 from ...core.shaping import prompt_usage
 from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
@@ -57,15 +58,17 @@ class ResponsesSurface:
 
     def extend(self, request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
         """A reasoning model asked for a summary gets one: a fixture's ``reasoning_content``, else a
-        generated line about the request (its tokens count as reasoning tokens, as the summary's would)."""
+        generated line about the request (its tokens count as reasoning tokens, as the summary's would).
+        Asked for none, a fixture's answer that scripted no reasoning still reasons: a hidden count drawn
+        from the request's content (as the generator's), since these models always spend some."""
         parsed: ParsedResponseRequest = request.edge
-        if (
-            parsed.summary is not None
-            and model.reasoning == "openai"
-            and reply.reasoning_content is None
-            and reply.error is None
-        ):
+        if model.reasoning != "openai" or reply.error is not None or reply.reasoning_content is not None:
+            return reply
+        if parsed.summary is not None:
             reply.reasoning_content = summary_text(request.last_user_text)
+        elif not reply.hidden_reasoning_tokens and (reply.content is not None or reply.tool_calls):
+            scale = _EFFORT_SCALE.get(request.reasoning_effort or "medium", 1.0)
+            reply.hidden_reasoning_tokens = int((64 + int(ids.content_draw("reasoning") * 256)) * scale)
         return reply
 
     def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
