@@ -10,8 +10,11 @@ message, then the function calls.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.catalog import ModelInfo
@@ -21,7 +24,7 @@ from ...core.surface import EventPlan
 from ..chat.render import _pieces
 from .validate import ParsedResponseRequest
 
-__all__ = ["response_object", "response_stream", "summary_text"]
+__all__ = ["TextEventPlan", "response_object", "response_stream", "summary_text"]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
@@ -174,6 +177,45 @@ def response_object(
     }
 
 
+@functools.lru_cache(maxsize=512)
+def _escaped_pieces(token_list: tuple[int, ...], encoding: str) -> tuple[list[str], list[int]]:
+    """The delta pieces of a token sequence (one token each, UTF-8 safe) as JSON strings, and the tokens
+    each carries. A pure function of the tokens, memoised: a suite or a load test sends the same request
+    again and again, and the generator's answer to it is memoised already."""
+    texts, counts = _pieces(list(token_list), encoding, 1)
+    return [_str(text) for text in texts], counts
+
+
+@dataclass(slots=True)
+class TextEventPlan(EventPlan):
+    """An :class:`EventPlan` whose events stay ``str`` until written: an unpaced stream (the common case)
+    is joined and encoded once, rather than encoding each of its hundreds of events; faults and pacing,
+    which take events one by one, encode them as they ask."""
+
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, event: bytes, kind: str, tokens: int = 0) -> None:
+        self.texts.append(event.decode())
+        self.kinds.append(kind)
+        self.token_counts.append(tokens)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def event(self, index: int) -> bytes:
+        return self.texts[index].encode()
+
+    def iter_events(self) -> Iterator[bytes]:
+        return (text.encode() for text in self.texts)
+
+    @property
+    def events(self) -> list[bytes]:
+        return [text.encode() for text in self.texts]
+
+    def joined(self) -> bytes:
+        return "".join(self.texts).encode()
+
+
 class _Events:
     """Builds the events of one stream, numbering them from 0 (``sequence_number``).
 
@@ -184,8 +226,8 @@ class _Events:
     __slots__ = ("encoded", "kinds", "obfuscation", "plan", "seq", "tokens")
 
     def __init__(self, obfuscation: bool) -> None:
-        self.plan = EventPlan()
-        self.encoded, self.kinds, self.tokens = self.plan.encoded, self.plan.kinds, self.plan.token_counts
+        self.plan = TextEventPlan()
+        self.encoded, self.kinds, self.tokens = self.plan.texts, self.plan.kinds, self.plan.token_counts
         self.seq = 0
         self.obfuscation = obfuscation
 
@@ -195,7 +237,7 @@ class _Events:
 
     def encoded_event(self, kind: str, opened: str, label: str) -> None:
         """An event whose data is the JSON text ``opened`` less its closing brace."""
-        self.encoded.append(f'event: {kind}\ndata: {opened},"sequence_number":{self.seq}}}\n\n'.encode())
+        self.encoded.append(f'event: {kind}\ndata: {opened},"sequence_number":{self.seq}}}\n\n')
         self.kinds.append(label)
         self.tokens.append(0)
         self.seq += 1
@@ -213,25 +255,25 @@ class _Events:
         """One delta event per token (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
         padding (deterministic: position and piece) and the sequence number close each one. With
         ``logprobs`` (one entry a token), each delta carries its tokens' entries in place of ``[]``."""
-        texts, counts = _pieces(token_list, encoding, 1)
-        if not texts:
+        if not token_list:
+            return
+        pieces, counts = _escaped_pieces(tuple(token_list), encoding)
+        if not pieces:
             return
         prefix = f'event: {kind}\ndata: {{"type":"{kind}",{head}"delta":'
         first = self.seq
-        pieces = [_str(text) for text in texts]
         if logprobs:
             self._deltas_with_logprobs(prefix, pieces, counts, tail, logprobs, label)
             return
         if self.obfuscation:
             pads = _PADDED_SEQUENCE
             self.encoded.extend(
-                f"{prefix}{piece}{tail}{pads[(seq * 7 + len(piece)) % 16]}{seq}}}\n\n".encode()
+                f"{prefix}{piece}{tail}{pads[(seq * 7 + len(piece)) % 16]}{seq}}}\n\n"
                 for seq, piece in enumerate(pieces, first)
             )
         else:
             self.encoded.extend(
-                f'{prefix}{piece}{tail},"sequence_number":{seq}}}\n\n'.encode()
-                for seq, piece in enumerate(pieces, first)
+                f'{prefix}{piece}{tail},"sequence_number":{seq}}}\n\n' for seq, piece in enumerate(pieces, first)
             )
         self.kinds.extend([label] * len(pieces))
         self.tokens.extend(counts)
@@ -254,15 +296,64 @@ class _Events:
             seq = self.seq
             pad = _PADDED_SEQUENCE[(seq * 7 + len(piece)) % 16] if self.obfuscation else ',"sequence_number":'
             text = f'{prefix}{piece}{before}"logprobs":{entries}{after}{pad}{seq}}}\n\n'
-            self.encoded.append(text.encode())
+            self.encoded.append(text)
             self.kinds.append(label)
             self.tokens.append(count)
             self.seq += 1
 
 
+def _text_events(events: _Events, item: dict[str, Any], index: int, token_list: list[int], encoding: str) -> None:
+    """A message with an output_text part: its events, formatted around the part encoded once (the same
+    bytes as encoding each event's dict; most of a stream's fixed cost is here)."""
+    item_id, part = item["id"], item["content"][0]
+    ident = f'"content_index":0,"item_id":"{item_id}","output_index":{index}'
+    kind = "response.output_item.added"
+    events.encoded_event(
+        kind,
+        f'{{"type":"{kind}","item":{{"id":"{item_id}","type":"message","status":"in_progress","content":[],'
+        f'"role":"assistant"}},"output_index":{index}',
+        "item",
+    )
+    kind = "response.content_part.added"
+    events.encoded_event(
+        kind,
+        f'{{"type":"{kind}",{ident},"part":{{"type":"output_text","annotations":[],"logprobs":[],"text":""}}',
+        "item",
+    )
+    tail = f',"item_id":"{item_id}","logprobs":[],"output_index":{index}'
+    events.deltas(
+        "response.output_text.delta", '"content_index":0,', tail, token_list, encoding, "content", part["logprobs"]
+    )
+    logprobs = _dumps(part["logprobs"]) if part["logprobs"] else "[]"
+    kind = "response.output_text.done"
+    events.encoded_event(kind, f'{{"type":"{kind}",{ident},"logprobs":{logprobs},"text":{_str(part["text"])}', "item")
+    part_json = _dumps(part)
+    kind = "response.content_part.done"
+    events.encoded_event(kind, f'{{"type":"{kind}",{ident},"part":{part_json}', "item")
+    done = (
+        f'{{"id":"{item_id}","type":"message","status":"{item["status"]}","content":[{part_json}],"role":"assistant"}}'
+    )
+    kind = "response.output_item.done"
+    events.encoded_event(kind, f'{{"type":"{kind}","item":{done},"output_index":{index}', "item")
+
+
+def _refusal_events(events: _Events, item: dict[str, Any], index: int, token_list: list[int], encoding: str) -> None:
+    added = {**item, "status": "in_progress", "content": []}
+    events.whole("item", {"type": "response.output_item.added", "item": added, "output_index": index}, "item")
+    part = item["content"][0]
+    ident_data = {"content_index": 0, "item_id": item["id"], "output_index": index}
+    empty = {"type": "refusal", "refusal": ""}
+    events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
+    head = f'"content_index":0,"item_id":"{item["id"]}","output_index":{index},'
+    events.deltas("response.refusal.delta", head, "", token_list, encoding, "refusal")
+    events.whole("item", {"type": "response.refusal.done", **ident_data, "refusal": part["refusal"]}, "item")
+    events.whole("item", {"type": "response.content_part.done", **ident_data, "part": part}, "item")
+    events.whole("item", {"type": "response.output_item.done", "item": item, "output_index": index}, "item")
+
+
 def response_stream(
     final: dict[str, Any], completion: Completion, *, obfuscation: bool, requested_tier: str
-) -> EventPlan:
+) -> TextEventPlan:
     """The SSE events of PROTOCOL-responses.md §6.2, ending with the terminal event that carries
     ``final`` (the object a non-streamed call returns)."""
     choice = completion.choices[0]
@@ -306,39 +397,12 @@ def response_stream(
                     "item",
                 )  # fmt: skip
         elif kind == "message":
-            added = {**item, "status": "in_progress", "content": []}
-            events.whole("item", {"type": "response.output_item.added", "item": added, "output_index": index}, "item")
             part = item["content"][0]
-            ident_data = {"content_index": 0, "item_id": item["id"], "output_index": index}
             if part["type"] == "refusal":
-                empty = {"type": "refusal", "refusal": ""}
-                events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
-                head = f'"content_index":0,"item_id":"{item["id"]}","output_index":{index},'
-                events.deltas("response.refusal.delta", head, "", choice.refusal_tokens, encoding, "refusal")
-                events.whole(
-                    "item", {"type": "response.refusal.done", **ident_data, "refusal": part["refusal"]}, "item"
-                )
+                _refusal_events(events, item, index, choice.refusal_tokens, encoding)
             else:
-                empty = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
-                events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
-                head = '"content_index":0,'
-                tail = f',"item_id":"{item["id"]}","logprobs":[],"output_index":{index}'
-                events.deltas(
-                    "response.output_text.delta",
-                    head,
-                    tail,
-                    choice.content_tokens,
-                    encoding,
-                    "content",
-                    part["logprobs"],
-                )
-                events.whole(
-                    "item",
-                    {"type": "response.output_text.done", **ident_data, "logprobs": part["logprobs"],
-                     "text": part["text"]},
-                    "item",
-                )  # fmt: skip
-            events.whole("item", {"type": "response.content_part.done", **ident_data, "part": part}, "item")
+                _text_events(events, item, index, choice.content_tokens, encoding)
+            continue
         else:  # function_call
             call = next(calls)
             added = {**item, "status": "in_progress", "arguments": ""}

@@ -8,6 +8,7 @@ and openai-python (which raises ``APIError`` on the nested form) both see it (§
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,8 @@ class ResponsesSurface:
                 StoredResponse(
                     body=final,
                     context=[*parsed.items, *final["output"]],
-                    input_items=_stored_inputs(parsed.new_items, ids),
+                    new_items=parsed.new_items,
+                    list_items=functools.partial(_stored_inputs, ids=ids),
                     reasoning_ids=tuple(i["id"] for i in final["output"] if i["type"] == "reasoning"),
                 ),
             )
