@@ -417,3 +417,38 @@ def test_a_fixture_answer_on_a_reasoning_model_still_reasons(srv: MockServer) ->
     assert again.usage == answer.usage  # drawn from the request's content: the same every time
     low = client.responses.create(model="o4-mini", input="What is the capital of France?", reasoning={"effort": "low"})
     assert low.usage.output_tokens_details.reasoning_tokens < hidden
+
+
+@pytest.mark.parametrize("kind", ["empty", "malformed_json"])
+def test_unparseable_json_answers(srv: MockServer, kind: str) -> None:
+    raw = client_for(srv, **{"x-mockllm-fault": kind}).responses.with_raw_response.create(model=MODEL, input=ASK)
+    assert raw.status_code == 200 and raw.headers["content-type"].startswith("application/json")
+    with pytest.raises(json.JSONDecodeError):
+        raw.parse()
+
+
+def test_slow_first_byte_then_the_stream(srv: MockServer) -> None:
+    fault = json.dumps({"fault": {"kind": "slow_first_byte", "seconds": 0.2}})
+    started = time.monotonic()
+    with client_for(srv, **{"x-mockllm-fault": fault}).responses.stream(model=MODEL, input=ASK) as stream:
+        final = stream.get_final_response()
+    assert time.monotonic() - started >= 0.2 and final.status == "completed"
+
+
+def test_paced_stream_waits_ttft_then_a_token_per_interval() -> None:
+    with MockServer(Settings(port=0, seed=2, ttft_ms=300, tokens_per_second=100)) as server:
+        client = client_for(server)
+        client.responses.create(model=MODEL, input="warm up")  # the first request waits for the tokenizer
+        started = time.monotonic()
+        arrivals: list[tuple[str, float]] = []
+        with client.responses.stream(model=MODEL, input="hi there") as stream:
+            for event in stream:
+                arrivals.append((event.type, time.monotonic() - started))
+            final = stream.get_final_response()
+    deltas = [t for kind, t in arrivals if kind == "response.output_text.delta"]
+    assert len(deltas) == final.usage.output_tokens
+    assert 0.28 <= deltas[0] < 3  # the first token comes with the time to first token
+    # then one token every 10 ms (measured to the last: the SDK parses its first events slowly, so the
+    # early ones can arrive bunched)
+    assert deltas[-1] >= 0.3 + (len(deltas) - 1) / 100 * 0.9
+    assert arrivals[0][1] >= 0.28 and arrivals[-1][0] == "response.completed"
