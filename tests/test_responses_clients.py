@@ -155,6 +155,7 @@ def _chat(base_url: str, **kwargs: Any) -> Any:
 
 
 def test_langchain_invoke_stream_and_tools(server: MockServer) -> None:
+    from langchain_core.messages import HumanMessage, ToolMessage
     from langchain_core.tools import tool
 
     llm = _chat(server.base_url)
@@ -175,9 +176,26 @@ def test_langchain_invoke_stream_and_tools(server: MockServer) -> None:
         """The time in a time zone."""
         return "12:00"
 
-    called = llm.bind_tools([get_time]).invoke("What time is it in UTC?")
+    bound = llm.bind_tools([get_time])
+    history: list[Any] = [HumanMessage("What time is it in UTC?")]
+    called = bound.invoke(history)
     assert [c["name"] for c in called.tool_calls] == ["get_time"]
     assert isinstance(called.tool_calls[0]["args"]["tz"], str)
+    history += [called, ToolMessage("12:00", tool_call_id=called.tool_calls[0]["id"])]
+    final = bound.invoke(history)  # the tool's output is in: a message, no more calls
+    assert final.text and not final.tool_calls
+
+    again = llm.invoke([HumanMessage("What is the capital of France?"), answer, HumanMessage("And of Spain?")])
+    assert again.text and again.usage_metadata["input_tokens"] > answer.usage_metadata["input_tokens"]
+
+
+def test_langchain_reasoning_summary(bare_server: MockServer) -> None:
+    llm = _chat(bare_server.base_url, reasoning={"effort": "low", "summary": "auto"})
+    llm.model_name = "o4-mini"
+    answer = llm.invoke("Why is the sky blue?")
+    reasoning = [block for block in answer.content if block.get("type") == "reasoning"]
+    assert reasoning and reasoning[0]["summary"][0]["text"].startswith("**Working out the answer**")
+    assert answer.text and answer.usage_metadata["output_token_details"]["reasoning"] > 0
 
 
 # ----- the README's examples --------------------------------------------------------------------------

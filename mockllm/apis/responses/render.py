@@ -39,8 +39,9 @@ _TIER = {None: "default", "auto": "default", "default": "default", "flex": "flex
 def summary_text(user_text: str) -> str:
     """The reasoning summary the generator gives when ``reasoning.summary`` is asked and no fixture wrote
     one: deterministic, short, and about the request (the real one paraphrases the model's plan)."""
-    topic = " ".join(user_text.split())[:80] or "the request"
-    return f"**Working out the answer**\n\nThe user asked about: {topic}. I considered it and composed a reply."
+    topic = " ".join(user_text.split())[:80]
+    about = f'the request "{topic}"' if topic else "the request"
+    return f"**Working out the answer**\n\nI considered {about} and composed a reply."
 
 
 def _status(choice: Choice) -> tuple[str, dict[str, str] | None]:
