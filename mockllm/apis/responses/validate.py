@@ -693,10 +693,13 @@ def validate_responses_request(
         session=session,
         api="responses",
     )
+    # The new items are copied once (the body belongs to the journal); the chain's are the store's own
+    # copies already, shared rather than copied again, so a long chain costs its store linear memory.
+    copied = [dict(item) for item in new_items]
     parsed = ParsedResponseRequest(
         instructions=instructions,
-        items=[dict(item) for item in items],
-        new_items=[dict(item) for item in new_items],
+        items=[*items[:first_new], *copied],
+        new_items=copied,
         tools_echo=tools_echo,
         tool_choice_echo=raw_choice if raw_choice is not None else "auto",
         text_echo=text_echo,
