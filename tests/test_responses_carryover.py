@@ -19,6 +19,7 @@ import openai
 import pytest
 import yaml
 from responses_support import TOOLS, error_of, parse_sse, post, valid_response
+from test_inspector import chromium  # noqa: F401 - a fixture (a Chromium binary, installed if need be)
 
 from mockllm.config import Settings
 from mockllm.server import MockServer
@@ -452,3 +453,21 @@ def test_paced_stream_waits_ttft_then_a_token_per_interval() -> None:
     # early ones can arrive bunched)
     assert deltas[-1] >= 0.3 + (len(deltas) - 1) / 100 * 0.9
     assert arrivals[0][1] >= 0.28 and arrivals[-1][0] == "response.completed"
+
+
+def test_inspector_lists_responses_requests(mockllm: Any, chromium: str, tmp_path: Path) -> None:  # noqa: F811
+    from test_inspector import Dom, run_chromium
+
+    mockllm.on(user="capital of Peru").reply("Lima.")
+    client = mockllm.client()
+    client.responses.create(model=MODEL, input="What is the capital of Peru?", instructions="Be brief.")
+    client.responses.create(model=MODEL, input="What time is it in Lima?", tools=TOOLS, tool_choice="required")
+    first, second = mockllm.requests
+    dom = Dom()
+    dom.feed(run_chromium(chromium, tmp_path / "p1", "--dump-dom", f"{mockllm.inspector_url}#seq={first.seq}").stdout)
+    detail = " ".join(dom.detail_text)
+    assert "What is the capital of Peru?" in detail and "Be brief." in detail and "Lima." in detail
+    assert len(dom.rows) == 2
+    dom = Dom()
+    dom.feed(run_chromium(chromium, tmp_path / "p2", "--dump-dom", f"{mockllm.inspector_url}#seq={second.seq}").stdout)
+    assert "get_time(" in " ".join(dom.detail_text)
