@@ -471,3 +471,35 @@ def test_inspector_lists_responses_requests(mockllm: Any, chromium: str, tmp_pat
     dom = Dom()
     dom.feed(run_chromium(chromium, tmp_path / "p2", "--dump-dom", f"{mockllm.inspector_url}#seq={second.seq}").stdout)
     assert "get_time(" in " ".join(dom.detail_text)
+
+
+PNG = (  # a 1x1 red PNG
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def test_images_and_json_fixtures_on_responses(srv: MockServer) -> None:
+    client = client_for(srv)
+    ask = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "What is in this image?"},
+                {"type": "input_image", "image_url": PNG, "detail": "low"},
+            ],
+        }
+    ]
+    seen = client.responses.create(model="gpt-4o", input=ask)
+    assert seen.output_text == "A single test image; this answer comes from the image-question fixture."
+    text_only = client.responses.input_tokens.count(model="gpt-4o", input="What is in this image?").input_tokens
+    assert seen.usage.input_tokens == client.responses.input_tokens.count(model="gpt-4o", input=ask).input_tokens
+    assert seen.usage.input_tokens == text_only + 85  # a low-detail image costs 85 tokens on gpt-4o
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model="gpt-3.5-turbo", input=ask)
+    assert caught.value.param == "input[0].content"
+
+    table = client.responses.create(
+        model=MODEL, input="Who won table tennis? Answer in JSON.", text={"format": {"type": "json_object"}}
+    )
+    assert json.loads(table.output_text)["men_singles"] == "Ma Long"
