@@ -503,3 +503,23 @@ def test_images_and_json_fixtures_on_responses(srv: MockServer) -> None:
         model=MODEL, input="Who won table tennis? Answer in JSON.", text={"format": {"type": "json_object"}}
     )
     assert json.loads(table.output_text)["men_singles"] == "Ma Long"
+
+
+def test_api_keys_guard_every_route() -> None:
+    with MockServer(Settings(port=0, seed=1, api_keys=("sk-good",))) as server:
+        good = openai.OpenAI(base_url=server.base_url, api_key="sk-good", max_retries=0)
+        bad = openai.OpenAI(base_url=server.base_url, api_key="sk-bad", max_retries=0)
+        answer = good.responses.create(model=MODEL, input="hi")
+        calls = [
+            lambda: bad.responses.create(model=MODEL, input="hi"),
+            lambda: bad.responses.retrieve(answer.id),
+            lambda: bad.responses.input_items.list(answer.id),
+            lambda: bad.responses.input_tokens.count(model=MODEL, input="hi"),
+            lambda: bad.responses.delete(answer.id),
+        ]
+        for call in calls:
+            with pytest.raises(openai.AuthenticationError) as caught:
+                call()
+            assert caught.value.code == "invalid_api_key"
+            assert caught.value.response.headers["x-request-id"].startswith("req_")
+        assert good.responses.retrieve(answer.id).id == answer.id
