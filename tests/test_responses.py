@@ -15,7 +15,11 @@ from responses_support import TOOLS, error_of, post, stream_events, valid_respon
 from mockllm.core.tokens import get_encoding
 from mockllm.server import MockServer
 
-ENC = get_encoding("o200k_base")  # the tokenizer mockllm ships (no download)
+ENC = get_encoding("o200k_base")
+PNG = (  # a 1x1 red PNG
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)  # the tokenizer mockllm ships (no download)
 STORY = "Tell me a long story about the history of Rome."
 
 
@@ -640,3 +644,33 @@ def test_reasoning_items_with_store_false(client: openai.OpenAI) -> None:
                 client.responses.create(model="o4-mini", input=history, tools=TOOLS, store=False)
             assert caught.value.body["message"].startswith(f"Item with id '{reasoning.id}' not found.")
             assert caught.value.body["param"] == "input"
+
+
+def test_companion_bodies_validate(server: MockServer) -> None:
+    import httpx
+    import spec
+
+    items = [
+        {"role": "user", "content": "What time is it in Tokyo?"},
+        {"type": "function_call", "call_id": "call_1", "name": "get_time", "arguments": '{"tz": "JST"}'},
+        {"type": "function_call_output", "call_id": "call_1", "output": "09:00"},
+        {"role": "assistant", "content": "It is nine."},
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "Thanks"}, {"type": "input_image", "image_url": PNG}],
+        },
+    ]
+    created = post(server.base_url, {"model": "gpt-4o-mini", "input": items, "tools": TOOLS}).json()
+    listed = httpx.get(f"{server.base_url}/responses/{created['id']}/input_items", params={"order": "asc"}).json()
+    spec.validate("ResponseItemList", listed)
+    kinds = [i["type"] for i in listed["data"]]
+    assert kinds == ["message", "function_call", "function_call_output", "message", "message"]
+    assert listed["data"][3]["content"] == [
+        {"type": "output_text", "annotations": [], "logprobs": [], "text": "It is nine."}
+    ]
+    assert all(i["id"] for i in listed["data"]) and listed["data"][1]["call_id"] == "call_1"
+    counted = httpx.post(f"{server.base_url}/responses/input_tokens", json={"model": "gpt-4o-mini", "input": items})
+    spec.validate("TokenCountsResource", counted.json())
+    deleted = httpx.delete(f"{server.base_url}/responses/{created['id']}").json()
+    assert deleted == {"id": created["id"], "object": "response", "deleted": True}

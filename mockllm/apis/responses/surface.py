@@ -239,20 +239,42 @@ def _query_int(query: Mapping[str, str], name: str, default: int) -> Any:
 
 
 def _stored_inputs(items: list[dict[str, Any]], ids: RequestIds) -> list[dict[str, Any]]:
-    """This request's input as the API lists it: every item with an id, messages with typed parts."""
+    """This request's input as the API lists it (the spec's ``ItemResource`` forms): every item with an
+    id; user, system and developer messages with input parts; an assistant message as an output message
+    (``status``, ``output_text`` parts with ``annotations`` and ``logprobs``); tool calls and their outputs
+    with a ``status``; an image part with its ``detail``."""
     stored: list[dict[str, Any]] = []
     for k, item in enumerate(items):
         kind = item.get("type") or ("message" if "role" in item else None)
         if kind == "message":
+            role = item.get("role")
+            assistant = role == "assistant"
             content = item.get("content")
             if isinstance(content, str):
-                part_type = "output_text" if item.get("role") == "assistant" else "input_text"
-                content = [{"type": part_type, "text": content}]
-            stored.append(
-                {"id": item.get("id") or ids.item("msg", f"in:{k}"), "type": "message", "role": item.get("role"),
-                 "content": content}
-            )  # fmt: skip
-        else:
-            prefix = {"function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}.get(str(kind), "item")
-            stored.append({"id": item.get("id") or ids.item(prefix, f"in:{k}"), **item})
+                content = [{"type": "output_text" if assistant else "input_text", "text": content}]
+            parts = [_stored_part(part) for part in content or []]
+            entry: dict[str, Any] = {"id": item.get("id") or ids.item("msg", f"in:{k}"), "type": "message"}
+            if assistant:
+                entry.update(status=item.get("status") or "completed", role=role, content=parts)
+            else:
+                entry.update(role=role, content=parts)
+            stored.append(entry)
+            continue
+        prefix = {"function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}.get(str(kind), "item")
+        entry = {"id": item.get("id") or ids.item(prefix, f"in:{k}")}
+        entry.update((key, value) for key, value in item.items() if key != "id")
+        if kind in ("function_call", "function_call_output") and not entry.get("status"):
+            entry["status"] = "completed"
+        stored.append(entry)
     return stored
+
+
+def _stored_part(part: Any) -> Any:
+    if not isinstance(part, dict):
+        return part
+    kind = part.get("type")
+    if kind == "output_text":
+        return {"type": "output_text", "annotations": [], "logprobs": [], **part}
+    if kind == "input_image" and part.get("detail") is None:
+        return {**part, "detail": "auto"}
+    return part
