@@ -674,3 +674,16 @@ def test_companion_bodies_validate(server: MockServer) -> None:
     spec.validate("TokenCountsResource", counted.json())
     deleted = httpx.delete(f"{server.base_url}/responses/{created['id']}").json()
     assert deleted == {"id": created["id"], "object": "response", "deleted": True}
+
+
+def test_refusal_is_a_refusal_part(mockllm: Any) -> None:
+    mockllm.on(user="forbidden").reply(refusal="I can't help with that.")
+    body = {"model": "gpt-4o-mini", "input": "something forbidden"}
+    answer = valid_response(post(mockllm.base_url, body).json())
+    assert answer["output"][0]["content"] == [{"type": "refusal", "refusal": "I can't help with that."}]
+    assert answer["usage"]["output_tokens"] == len(ENC.encode("I can't help with that."))
+    events = stream_events(mockllm.base_url, body)
+    refusal = "".join(e["delta"] for e in events if e["type"] == "response.refusal.delta")
+    done = next(e for e in events if e["type"] == "response.refusal.done")
+    assert refusal == done["refusal"] == "I can't help with that."
+    assert mockllm.client().responses.create(**body).output_text == ""  # output_text joins output_text parts only
