@@ -523,3 +523,15 @@ def test_api_keys_guard_every_route() -> None:
             assert caught.value.code == "invalid_api_key"
             assert caught.value.response.headers["x-request-id"].startswith("req_")
         assert good.responses.retrieve(answer.id).id == answer.id
+
+
+def test_chunk_tokens_groups_deltas() -> None:
+    with MockServer(Settings(port=0, seed=2, chunk_tokens=4)) as server:
+        body = {"model": MODEL, "input": ASK, "include": ["message.output_text.logprobs"]}
+        answer = post(server.base_url, body).json()
+        events = parse_sse(post(server.base_url, {**body, "stream": True}).text)
+    deltas = [e for e in events if e["type"] == "response.output_text.delta"]
+    tokens = answer["usage"]["output_tokens"]
+    assert len(deltas) == -(-tokens // 4)  # four tokens a delta, the last one shorter
+    assert "".join(e["delta"] for e in deltas) == answer["output"][0]["content"][0]["text"]
+    assert [len(e["logprobs"]) for e in deltas[:-1]] == [4] * (len(deltas) - 1)

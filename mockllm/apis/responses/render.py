@@ -179,11 +179,11 @@ def response_object(
 
 
 @functools.lru_cache(maxsize=512)
-def _escaped_pieces(token_list: tuple[int, ...], encoding: str) -> tuple[list[str], list[int]]:
-    """The delta pieces of a token sequence (one token each, UTF-8 safe) as JSON strings, and the tokens
-    each carries. A pure function of the tokens, memoised: a suite or a load test sends the same request
-    again and again, and the generator's answer to it is memoised already."""
-    texts, counts = _pieces(list(token_list), encoding, 1)
+def _escaped_pieces(token_list: tuple[int, ...], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
+    """The delta pieces of a token sequence (``per_chunk`` tokens each, never splitting a UTF-8 character)
+    as JSON strings, and the tokens each carries. A pure function of the tokens, memoised: a suite or a
+    load test sends the same request again and again, and the generator's answer to it is memoised too."""
+    texts, counts = _pieces(list(token_list), encoding, per_chunk)
     return [_str(text) for text in texts], counts
 
 
@@ -224,9 +224,10 @@ class _Events:
     formatted by one comprehension each, and the response object of the lifecycle events is encoded once
     for both of them: the stream costs little more than the JSON answer."""
 
-    __slots__ = ("encoded", "kinds", "obfuscation", "plan", "seq", "tokens")
+    __slots__ = ("chunk", "encoded", "kinds", "obfuscation", "plan", "seq", "tokens")
 
-    def __init__(self, obfuscation: bool) -> None:
+    def __init__(self, obfuscation: bool, chunk: int = 1) -> None:
+        self.chunk = chunk  # tokens a delta (1, as OpenAI streams; ``--chunk-tokens`` or a fixture's pacing)
         self.plan = TextEventPlan()
         self.encoded, self.kinds, self.tokens = self.plan.texts, self.plan.kinds, self.plan.token_counts
         self.seq = 0
@@ -253,12 +254,12 @@ class _Events:
         label: str,
         logprobs: list[dict[str, Any]] | None = None,
     ) -> None:
-        """One delta event per token (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
+        """One delta event per chunk of tokens (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
         padding (deterministic: position and piece) and the sequence number close each one. With
         ``logprobs`` (one entry a token), each delta carries its tokens' entries in place of ``[]``."""
         if not token_list:
             return
-        pieces, counts = _escaped_pieces(tuple(token_list), encoding)
+        pieces, counts = _escaped_pieces(tuple(token_list), encoding, self.chunk)
         if not pieces:
             return
         prefix = f'event: {kind}\ndata: {{"type":"{kind}",{head}"delta":'
@@ -359,7 +360,7 @@ def response_stream(
     ``final`` (the object a non-streamed call returns)."""
     choice = completion.choices[0]
     encoding = completion.encoding
-    events = _Events(obfuscation)
+    events = _Events(obfuscation, completion.chunk_tokens)
     pending = dict(final)
     pending.update(
         status="in_progress", completed_at=None, incomplete_details=None, output=[], usage=None,
