@@ -448,7 +448,7 @@ def test_paced_stream_waits_ttft_then_a_token_per_interval() -> None:
             final = stream.get_final_response()
     deltas = [t for kind, t in arrivals if kind == "response.output_text.delta"]
     assert len(deltas) == final.usage.output_tokens
-    assert 0.28 <= deltas[0] < 3  # the first token comes with the time to first token
+    assert 0.28 <= deltas[0] < 10  # the first token comes with the time to first token
     # then one token every 10 ms (measured to the last: the SDK parses its first events slowly, so the
     # early ones can arrive bunched)
     assert deltas[-1] >= 0.3 + (len(deltas) - 1) / 100 * 0.9
