@@ -575,6 +575,23 @@ def test_unknown_model_through_the_sdk(client: openai.OpenAI) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"background": True}, "background"),
+        ({"conversation": "conv_1"}, "conversation"),
+        ({"prompt": {"id": "pmpt_1"}}, "prompt"),
+        ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
+        ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0].type"),
+    ],
+)
+def test_features_mockllm_does_not_emulate_say_so(server: MockServer, extra: dict[str, Any], param: str) -> None:
+    answer = post(server.base_url, {"model": "gpt-4o-mini", "input": "hi", **extra})
+    error = error_of(answer)
+    assert answer.status_code == 400 and error["param"] == param and error["code"] == "unsupported_parameter"
+    assert error["message"].startswith("mockllm does not emulate ")
+
+
 def test_companion_route_errors(server: MockServer) -> None:
     import httpx
 

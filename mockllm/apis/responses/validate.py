@@ -535,6 +535,9 @@ def validate_responses_request(
     summary: str | None = None
     if (v := get("reasoning")) is not None:
         effort, summary = _reasoning(v)
+    if get("prompt") is not None:
+        # A hosted prompt template supplies instructions and input kept on OpenAI's side.
+        raise _mock_refusal("prompt", "hosted prompt templates; send instructions and input instead")
     if (v := get("background")) is not None and _boolean(v, "background"):
         raise _mock_refusal("background", "background responses (mockllm answers at once; leave background unset)")
     max_output = get("max_output_tokens")
