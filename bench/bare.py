@@ -21,9 +21,12 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
+
+CREATE_PATHS = ("/v1/chat/completions", "/v1/responses")
 
 
 def _json_app(body: bytes, headers: dict[str, str], path: str = "/v1/chat/completions") -> web.Application:
@@ -31,8 +34,16 @@ def _json_app(body: bytes, headers: dict[str, str], path: str = "/v1/chat/comple
         await request.read()
         return web.Response(body=body, headers=headers)
 
+    return _routed(handle, path)
+
+
+def _routed(
+    handle: Callable[[web.Request], Awaitable[web.StreamResponse]], path: str = "/v1/chat/completions"
+) -> web.Application:
+    """One handler on every create route mockllm serves (chat completions, Responses)."""
     app = web.Application()
-    app.router.add_post(path, handle)
+    for route in dict.fromkeys((*CREATE_PATHS, path)):
+        app.router.add_post(route, handle)
     return app
 
 
@@ -69,9 +80,7 @@ def _sse_app(
         await response.write_eof()
         return response
 
-    app = web.Application()
-    app.router.add_post(path, handle)
-    return app
+    return _routed(handle, path)
 
 
 async def _serve(app: web.Application, host: str, port: int) -> int:

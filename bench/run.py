@@ -7,6 +7,7 @@ machine, with the same interpreter:
   coldstart  launch of the process to the first 200 on POST /v1/chat/completions (median of 5)
   stream     SSE chunks/s at 64 concurrent streams, latency off; bare replays a recorded stream, one write a chunk
   messages   the same for Anthropic's Messages API (POST /v1/messages, events/s)
+  rstream    the same for the Responses API (POST /v1/responses, stream: true): events/s against the bare replay
   paced      1,000 then 10,000 concurrent paced streams (ttft 200 ms, 50 tokens/s): all complete? peak RSS
   pacing     100 paced streams (ttft 300 ms, 40 tokens/s): median TTFT and inter-chunk gap vs configured
   embeddings POST /v1/embeddings: retrieval top-1/top-5 over a generated corpus (bench/embeddings.py), and
@@ -52,7 +53,8 @@ import load  # noqa: E402
 
 PY = sys.executable
 PATH = "/v1/chat/completions"
-NAMES = ("nonstream", "coldstart", "stream", "messages", "paced", "pacing", "embeddings")
+RESPONSES_PATH = "/v1/responses"
+NAMES = ("nonstream", "coldstart", "stream", "rstream", "messages", "paced", "pacing", "embeddings")
 CLIENTS = 64
 
 SYSTEM = "You are a helpful assistant for a travel agency. Answer clearly and keep a friendly tone."
@@ -65,6 +67,14 @@ MESSAGES = [
 ]
 NONSTREAM_BODY = {"model": "gpt-4o-mini", "messages": MESSAGES, "temperature": 0.7}
 STREAM_BODY = {**NONSTREAM_BODY, "stream": True, "stream_options": {"include_usage": True}}
+# The same conversation on the Responses API: the system message as instructions, the rest as input items.
+RESPONSES_STREAM_BODY = {
+    "model": "gpt-4o-mini",
+    "instructions": SYSTEM,
+    "input": MESSAGES[1:],
+    "temperature": 0.7,
+    "stream": True,
+}
 DISTINCT_BODY = {
     **NONSTREAM_BODY,
     "messages": [*MESSAGES[:-1], {"role": "user", "content": "Plan a two-day trip to Kyoto, plan number __N__."}],
@@ -635,6 +645,51 @@ class Bench:
         self.results["messages"] = out
         ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
         self.goal("Messages events/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
+
+    def rstream(self) -> None:
+        """The Responses API's stream, measured as ``stream`` is: mockllm answering POST /v1/responses
+        against the bare handler replaying a recorded mockllm Responses stream, one write an event."""
+        log(f"== 3b. Responses streaming events/s, {CLIENTS} concurrent streams, latency off ({self.client})")
+        with running("mockllm-record", mockllm_cmd(), self.cpus.server, self.workdir) as mock:
+            status, headers, raw = fetch(mock.port, RESPONSES_STREAM_BODY, RESPONSES_PATH)
+        assert status == 200, raw[:300]
+        events = [chunk + b"\n\n" for chunk in raw.split(b"\n\n") if chunk]
+        assert events[-1].startswith(b"event: response.completed"), events[-1][:80]
+        deltas = [1 if b'.delta","' in e else 0 for e in events]
+        self.file("r-events.json", json.dumps({"events": [e.decode() for e in events], "token_counts": deltas}))
+        self.file("r-events-headers.json", json.dumps(echo_headers(headers, "text/event-stream; charset=utf-8")))
+        body_file = self.file("rstream.json", json.dumps(RESPONSES_STREAM_BODY))
+        bare_args = ["--events-file", str(self.workdir / "r-events.json")]
+        bare_args += ["--headers-file", str(self.workdir / "r-events-headers.json")]
+        with (
+            running("mockllm", mockllm_cmd(), self.cpus.server, self.workdir) as mock,
+            running("bare", bare_cmd("sse", 0, *bare_args), self.cpus.server, self.workdir) as bare,
+        ):
+            for server in (mock, bare):
+                status, _, body = fetch(server.port, RESPONSES_STREAM_BODY, RESPONSES_PATH)
+                assert status == 200 and len(body) == len(raw) and body.count(b"\nevent: ") + 1 == len(events)
+            rounds = self._compare([mock, bare], body_file, RESPONSES_PATH)
+        out: dict[str, Any] = {
+            "request": RESPONSES_STREAM_BODY,
+            "events_per_stream": len(events),
+            "delta_events": sum(deltas),
+            "stream_bytes": len(raw),
+            "client": self.client,
+        }
+        for name, rs in rounds.items():
+            out[name] = self._summarise(rs, "chunks", per_request=len(events))
+            out[name]["streams_per_s"] = out[name]["chunks_per_s"] / len(events)
+            self._log_rates(name, out[name], "chunks")
+        ratio = out["mockllm"]["chunks_per_s"] / out["bare"]["chunks_per_s"]
+        cpu_ratio = out["mockllm"]["chunks_per_server_cpu_s"] / out["bare"]["chunks_per_server_cpu_s"]
+        out["ratio"], out["ratio_per_cpu"] = ratio, cpu_ratio
+        log(
+            f"   ratio    {ratio:.2f}x bare (per server CPU-second {cpu_ratio:.2f}x); a stream is {len(events)} "
+            f"events ({sum(deltas)} deltas), {len(raw)} B"
+        )
+        self.results["rstream"] = out
+        ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
+        self.goal("Responses stream events/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
 
     # 4 ------------------------------------------------------------------------------------------------
 

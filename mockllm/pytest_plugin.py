@@ -176,7 +176,11 @@ class RecordedRequest:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
+        """The conversation as chat messages: the body's own for chat, else the server's neutral view of
+        it (Responses ``input`` items and ``instructions``, a ``previous_response_id`` chain expanded)."""
         messages = self.body.get("messages") if isinstance(self.body, dict) else None
+        if messages is None:
+            messages = self.info.get("messages")
         return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
 
     @property
@@ -202,8 +206,9 @@ class RecordedRequest:
 
     @property
     def content(self) -> str | None:
-        """The first choice's text: of a JSON answer, or what a stream sent (all of it, or up to where a
-        fault or the client cut it; texts over 20,000 characters are shortened in the journal)."""
+        """The first choice's text: of a JSON answer (a Responses answer's ``output_text``, a Messages
+        answer's text blocks), or what a stream sent (all of it, or up to where a fault or the client cut it;
+        texts over 20,000 characters are shortened in the journal)."""
         if isinstance(self.response, dict):
             streamed = self.response.get("streamed")
             if isinstance(streamed, list):
@@ -216,6 +221,16 @@ class RecordedRequest:
             if choices and isinstance(choices[0], dict):
                 message = choices[0].get("message") or {}
                 return message.get("content")
+            output = self.response.get("output")
+            if isinstance(output, list):  # a Responses answer: its output_text, None when it has no message
+                texts = [
+                    part.get("text", "")
+                    for item in output
+                    if isinstance(item, dict) and item.get("type") == "message"
+                    for part in item.get("content") or []
+                    if isinstance(part, dict) and part.get("type") == "output_text"
+                ]
+                return "".join(texts) if texts else None
         return None
 
     @property

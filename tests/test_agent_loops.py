@@ -541,7 +541,8 @@ def test_examples_folder_passes() -> None:
 def test_readme_shows_the_example_verbatim() -> None:
     """The README's "Testing an agent" blocks are the example files that the test above runs."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Testing an agent") : readme.index("## Admin API")]
+    start = readme.index("## Testing an agent")
+    section = readme[start : readme.index("\n## ", start)]
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
     assert [kind for kind, _ in blocks] == ["yaml", "python", "python"]
     example = (ROOT / "examples" / "test_agent_loop.py").read_text(encoding="utf-8")

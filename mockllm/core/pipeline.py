@@ -295,6 +295,10 @@ class Pipeline:
             info=outcome.info,
         )
         entry.info["headers"] = {k: v for k, v in headers.items() if k.startswith(("x-mockllm", "x-stainless"))}
+        if request is not None and request.api != "chat":
+            # The conversation as chat messages, whatever the wire format (Responses items, a chain from
+            # previous_response_id): what the plugin's ``user``/``system``/``messages`` read for every API.
+            entry.info["messages"] = [_journal_message(m) for m in request.messages]
         usage = completion.usage if completion is not None else outcome.usage
         if usage is not None and outcome.model is not None:
             entry.usage = usage
@@ -438,6 +442,15 @@ def _header_problem(exc: Any) -> str:
     where = _loc_text(tuple(err["loc"]))
     text = _error_text(err)
     return f"{where}: {text}" if where else text
+
+
+def _journal_message(message: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role, "content": message.text}
+    if message.tool_calls:
+        out["tool_calls"] = message.tool_calls
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
 
 
 def _has_answer(reply: Reply) -> bool:

@@ -2,7 +2,8 @@
 
 The suite must run on a clean clone, where the 3 MB spec in ``../shared/reference`` may be absent, so the
 closure of the schemas we use (every ``$ref`` they reach) is kept here as JSON, unchanged but for key
-order. Regenerate after the spec changes::
+order: one file for chat completions and the models routes, one for the Responses API. Regenerate after
+the spec changes::
 
     .venv/bin/python tests/reference/extract.py ../shared/reference/openai-openapi.yaml
 
@@ -20,6 +21,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "openai-chat-schemas.json"
+OUT_RESPONSES = HERE / "openai-responses-schemas.json"
 OFFICIAL = HERE.parents[2] / "shared" / "reference" / "openai-openapi.yaml"
 ROOTS = (
     "CreateChatCompletionRequest",
@@ -31,6 +33,16 @@ ROOTS = (
     "ListModelsResponse",
     "Model",
 )
+#: The Responses API's answers: the response object, every stream event, the companion routes' bodies.
+RESPONSES_ROOTS = (
+    "ErrorResponse",
+    "Response",
+    "ResponseItemList",
+    "ResponseStreamEvent",
+    "TokenCountsResource",
+)
+#: Each vendored file and the roots whose closure it holds.
+OUTPUTS = {OUT: ROOTS, OUT_RESPONSES: RESPONSES_ROOTS}
 
 
 def _refs(node: Any, found: set[str]) -> None:
@@ -67,8 +79,10 @@ def load_official(path: Path = OFFICIAL) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     source = Path(argv[0]) if argv else OFFICIAL
-    OUT.write_text(json.dumps(closure(load_official(source)), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {OUT} from {source}")
+    schemas = load_official(source)
+    for out, roots in OUTPUTS.items():
+        out.write_text(json.dumps(closure(schemas, roots), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"wrote {out} from {source}")
     return 0
 
 

@@ -10,8 +10,11 @@ message, then the function calls.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.catalog import ModelInfo
@@ -21,11 +24,14 @@ from ...core.surface import EventPlan
 from ..chat.render import _pieces
 from .validate import ParsedResponseRequest
 
-__all__ = ["response_object", "response_stream", "summary_text"]
+__all__ = ["TextEventPlan", "response_object", "response_stream", "summary_text"]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
 _OBFUSCATION_PAD = "fyy9Vfz7IINvT52Mb6pFGgHltWyV55lw"
+#: The close of a delta event but for its sequence number, by padding length - 1 (0-15): the padding is
+#: deterministic (position and piece), so its 16 spellings are formatted once.
+_PADDED_SEQUENCE = tuple(f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + k]}","sequence_number":' for k in range(16))
 _TIER = {None: "default", "auto": "default", "default": "default", "flex": "flex", "scale": "scale",
          "priority": "priority", "fast": "priority", "ultrafast": "priority"}  # fmt: skip
 
@@ -33,8 +39,9 @@ _TIER = {None: "default", "auto": "default", "default": "default", "flex": "flex
 def summary_text(user_text: str) -> str:
     """The reasoning summary the generator gives when ``reasoning.summary`` is asked and no fixture wrote
     one: deterministic, short, and about the request (the real one paraphrases the model's plan)."""
-    topic = " ".join(user_text.split())[:80] or "the request"
-    return f"**Working out the answer**\n\nThe user asked about: {topic}. I considered it and composed a reply."
+    topic = " ".join(user_text.split())[:80]
+    about = f'the request "{topic}"' if topic else "the request"
+    return f"**Working out the answer**\n\nI considered {about} and composed a reply."
 
 
 def _status(choice: Choice) -> tuple[str, dict[str, str] | None]:
@@ -72,7 +79,12 @@ def output_items(
         if choice.refusal is not None:
             part = {"type": "refusal", "refusal": choice.refusal}
         else:
-            part = {"type": "output_text", "annotations": choice.annotations, "logprobs": [], "text": choice.content}
+            part = {
+                "type": "output_text",
+                "annotations": choice.annotations,
+                "logprobs": choice.logprobs or [],
+                "text": choice.content,
+            }
         message_status = "incomplete" if status == "incomplete" and not choice.tool_calls else "completed"
         items.append(
             {"id": ids.item("msg"), "type": "message", "status": message_status, "content": [part], "role": "assistant"}
@@ -166,54 +178,197 @@ def response_object(
     }
 
 
+@functools.lru_cache(maxsize=512)
+def _escaped_pieces(token_list: tuple[int, ...], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
+    """The delta pieces of a token sequence (``per_chunk`` tokens each, never splitting a UTF-8 character)
+    as JSON strings, and the tokens each carries. A pure function of the tokens, memoised: a suite or a
+    load test sends the same request again and again, and the generator's answer to it is memoised too."""
+    texts, counts = _pieces(list(token_list), encoding, per_chunk)
+    return [_str(text) for text in texts], counts
+
+
+@dataclass(slots=True)
+class TextEventPlan(EventPlan):
+    """An :class:`EventPlan` whose events stay ``str`` until written: an unpaced stream (the common case)
+    is joined and encoded once, rather than encoding each of its hundreds of events; faults and pacing,
+    which take events one by one, encode them as they ask."""
+
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, event: bytes, kind: str, tokens: int = 0) -> None:
+        self.texts.append(event.decode())
+        self.kinds.append(kind)
+        self.token_counts.append(tokens)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def event(self, index: int) -> bytes:
+        return self.texts[index].encode()
+
+    def iter_events(self) -> Iterator[bytes]:
+        return (text.encode() for text in self.texts)
+
+    @property
+    def events(self) -> list[bytes]:
+        return [text.encode() for text in self.texts]
+
+    def joined(self) -> bytes:
+        return "".join(self.texts).encode()
+
+
 class _Events:
-    """Builds the events of one stream, numbering them from 0 (``sequence_number``)."""
+    """Builds the events of one stream, numbering them from 0 (``sequence_number``).
 
-    __slots__ = ("obfuscation", "plan", "seq")
+    Events go straight into the plan's three lists; the delta events of an item, most of a stream, are
+    formatted by one comprehension each, and the response object of the lifecycle events is encoded once
+    for both of them: the stream costs little more than the JSON answer."""
 
-    def __init__(self, obfuscation: bool) -> None:
-        self.plan = EventPlan()
+    __slots__ = ("chunk", "encoded", "kinds", "obfuscation", "plan", "seq", "tokens")
+
+    def __init__(self, obfuscation: bool, chunk: int = 1) -> None:
+        self.chunk = chunk  # tokens a delta (1, as OpenAI streams; ``--chunk-tokens`` or a fixture's pacing)
+        self.plan = TextEventPlan()
+        self.encoded, self.kinds, self.tokens = self.plan.texts, self.plan.kinds, self.plan.token_counts
         self.seq = 0
         self.obfuscation = obfuscation
 
     def whole(self, kind: str, data: dict[str, Any], label: str) -> None:
         """An event serialised whole (``data`` without ``sequence_number``, which is appended last)."""
-        body = _dumps(data)[:-1] + f',"sequence_number":{self.seq}}}'
-        self.plan.add(f"event: {data['type']}\ndata: {body}\n\n".encode(), label)
+        self.encoded_event(data["type"], _dumps(data)[:-1], label)
+
+    def encoded_event(self, kind: str, opened: str, label: str) -> None:
+        """An event whose data is the JSON text ``opened`` less its closing brace."""
+        self.encoded.append(f'event: {kind}\ndata: {opened},"sequence_number":{self.seq}}}\n\n')
+        self.kinds.append(label)
+        self.tokens.append(0)
         self.seq += 1
 
-    def deltas(self, kind: str, head: str, tail: str, token_list: list[int], encoding: str, label: str) -> None:
-        """One delta event per token (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
-        padding (deterministic: position and piece) and the sequence number close each one."""
-        texts, counts = _pieces(token_list, encoding, 1)
+    def deltas(
+        self,
+        kind: str,
+        head: str,
+        tail: str,
+        token_list: list[int],
+        encoding: str,
+        label: str,
+        logprobs: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """One delta event per chunk of tokens (UTF-8 safe): ``head`` + the JSON string + ``tail``; obfuscation
+        padding (deterministic: position and piece) and the sequence number close each one. With
+        ``logprobs`` (one entry a token), each delta carries its tokens' entries in place of ``[]``."""
+        if not token_list:
+            return
+        pieces, counts = _escaped_pieces(tuple(token_list), encoding, self.chunk)
+        if not pieces:
+            return
         prefix = f'event: {kind}\ndata: {{"type":"{kind}",{head}"delta":'
-        add = self.plan.add
-        for text, count in zip(texts, counts, strict=True):
-            piece = _str(text)
-            pad = (
-                f',"obfuscation":"{_OBFUSCATION_PAD[: 1 + (self.seq * 7 + len(piece)) % 16]}"'
-                if self.obfuscation
-                else ""
+        first = self.seq
+        if logprobs:
+            self._deltas_with_logprobs(prefix, pieces, counts, tail, logprobs, label)
+            return
+        if self.obfuscation:
+            pads = _PADDED_SEQUENCE
+            self.encoded.extend(
+                f"{prefix}{piece}{tail}{pads[(seq * 7 + len(piece)) % 16]}{seq}}}\n\n"
+                for seq, piece in enumerate(pieces, first)
             )
-            add(f'{prefix}{piece}{tail}{pad},"sequence_number":{self.seq}}}\n\n'.encode(), label, count)
+        else:
+            self.encoded.extend(
+                f'{prefix}{piece}{tail},"sequence_number":{seq}}}\n\n' for seq, piece in enumerate(pieces, first)
+            )
+        self.kinds.extend([label] * len(pieces))
+        self.tokens.extend(counts)
+        self.seq += len(pieces)
+
+    def _deltas_with_logprobs(
+        self,
+        prefix: str,
+        pieces: list[str],
+        counts: list[int],
+        tail: str,
+        logprobs: list[dict[str, Any]],
+        label: str,
+    ) -> None:
+        before, _, after = tail.partition('"logprobs":[]')
+        position = 0
+        for piece, count in zip(pieces, counts, strict=True):
+            entries = _dumps(logprobs[position : position + count])
+            position += count
+            seq = self.seq
+            pad = _PADDED_SEQUENCE[(seq * 7 + len(piece)) % 16] if self.obfuscation else ',"sequence_number":'
+            text = f'{prefix}{piece}{before}"logprobs":{entries}{after}{pad}{seq}}}\n\n'
+            self.encoded.append(text)
+            self.kinds.append(label)
+            self.tokens.append(count)
             self.seq += 1
+
+
+def _text_events(events: _Events, item: dict[str, Any], index: int, token_list: list[int], encoding: str) -> None:
+    """A message with an output_text part: its events, formatted around the part encoded once (the same
+    bytes as encoding each event's dict; most of a stream's fixed cost is here)."""
+    item_id, part = item["id"], item["content"][0]
+    ident = f'"content_index":0,"item_id":"{item_id}","output_index":{index}'
+    kind = "response.output_item.added"
+    events.encoded_event(
+        kind,
+        f'{{"type":"{kind}","item":{{"id":"{item_id}","type":"message","status":"in_progress","content":[],'
+        f'"role":"assistant"}},"output_index":{index}',
+        "item",
+    )
+    kind = "response.content_part.added"
+    events.encoded_event(
+        kind,
+        f'{{"type":"{kind}",{ident},"part":{{"type":"output_text","annotations":[],"logprobs":[],"text":""}}',
+        "item",
+    )
+    tail = f',"item_id":"{item_id}","logprobs":[],"output_index":{index}'
+    events.deltas(
+        "response.output_text.delta", '"content_index":0,', tail, token_list, encoding, "content", part["logprobs"]
+    )
+    logprobs = _dumps(part["logprobs"]) if part["logprobs"] else "[]"
+    kind = "response.output_text.done"
+    events.encoded_event(kind, f'{{"type":"{kind}",{ident},"logprobs":{logprobs},"text":{_str(part["text"])}', "item")
+    part_json = _dumps(part)
+    kind = "response.content_part.done"
+    events.encoded_event(kind, f'{{"type":"{kind}",{ident},"part":{part_json}', "item")
+    done = (
+        f'{{"id":"{item_id}","type":"message","status":"{item["status"]}","content":[{part_json}],"role":"assistant"}}'
+    )
+    kind = "response.output_item.done"
+    events.encoded_event(kind, f'{{"type":"{kind}","item":{done},"output_index":{index}', "item")
+
+
+def _refusal_events(events: _Events, item: dict[str, Any], index: int, token_list: list[int], encoding: str) -> None:
+    added = {**item, "status": "in_progress", "content": []}
+    events.whole("item", {"type": "response.output_item.added", "item": added, "output_index": index}, "item")
+    part = item["content"][0]
+    ident_data = {"content_index": 0, "item_id": item["id"], "output_index": index}
+    empty = {"type": "refusal", "refusal": ""}
+    events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
+    head = f'"content_index":0,"item_id":"{item["id"]}","output_index":{index},'
+    events.deltas("response.refusal.delta", head, "", token_list, encoding, "refusal")
+    events.whole("item", {"type": "response.refusal.done", **ident_data, "refusal": part["refusal"]}, "item")
+    events.whole("item", {"type": "response.content_part.done", **ident_data, "part": part}, "item")
+    events.whole("item", {"type": "response.output_item.done", "item": item, "output_index": index}, "item")
 
 
 def response_stream(
     final: dict[str, Any], completion: Completion, *, obfuscation: bool, requested_tier: str
-) -> EventPlan:
+) -> TextEventPlan:
     """The SSE events of PROTOCOL-responses.md §6.2, ending with the terminal event that carries
     ``final`` (the object a non-streamed call returns)."""
     choice = completion.choices[0]
     encoding = completion.encoding
-    events = _Events(obfuscation)
+    events = _Events(obfuscation, completion.chunk_tokens)
     pending = dict(final)
     pending.update(
         status="in_progress", completed_at=None, incomplete_details=None, output=[], usage=None,
         service_tier=requested_tier,
     )  # fmt: skip
-    events.whole("lifecycle", {"type": "response.created", "response": pending}, "lifecycle")
-    events.whole("lifecycle", {"type": "response.in_progress", "response": pending}, "lifecycle")
+    pending_json = _dumps(pending)
+    for lifecycle in ("response.created", "response.in_progress"):
+        events.encoded_event(lifecycle, f'{{"type":"{lifecycle}","response":{pending_json}', "lifecycle")
     calls = iter(choice.tool_calls)
     for index, item in enumerate(final["output"]):
         kind = item["type"]
@@ -244,30 +399,12 @@ def response_stream(
                     "item",
                 )  # fmt: skip
         elif kind == "message":
-            added = {**item, "status": "in_progress", "content": []}
-            events.whole("item", {"type": "response.output_item.added", "item": added, "output_index": index}, "item")
             part = item["content"][0]
-            ident_data = {"content_index": 0, "item_id": item["id"], "output_index": index}
             if part["type"] == "refusal":
-                empty = {"type": "refusal", "refusal": ""}
-                events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
-                head = f'"content_index":0,"item_id":"{item["id"]}","output_index":{index},'
-                events.deltas("response.refusal.delta", head, "", choice.refusal_tokens, encoding, "refusal")
-                events.whole(
-                    "item", {"type": "response.refusal.done", **ident_data, "refusal": part["refusal"]}, "item"
-                )
+                _refusal_events(events, item, index, choice.refusal_tokens, encoding)
             else:
-                empty = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
-                events.whole("item", {"type": "response.content_part.added", **ident_data, "part": empty}, "item")
-                head = '"content_index":0,'
-                tail = f',"item_id":"{item["id"]}","logprobs":[],"output_index":{index}'
-                events.deltas("response.output_text.delta", head, tail, choice.content_tokens, encoding, "content")
-                events.whole(
-                    "item",
-                    {"type": "response.output_text.done", **ident_data, "logprobs": [], "text": part["text"]},
-                    "item",
-                )
-            events.whole("item", {"type": "response.content_part.done", **ident_data, "part": part}, "item")
+                _text_events(events, item, index, choice.content_tokens, encoding)
+            continue
         else:  # function_call
             call = next(calls)
             added = {**item, "status": "in_progress", "arguments": ""}

@@ -11,6 +11,7 @@ Responses are kept per ``x-mockllm-session``, so parallel tests do not see each 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,18 @@ __all__ = ["ResponseStore", "StoredResponse", "not_found"]
 class StoredResponse:
     body: dict[str, Any]  # the response object as answered (what GET returns)
     context: list[dict[str, Any]]  # the items a chained request starts with
-    input_items: list[dict[str, Any]]  # this request's own input, as stored items with ids, oldest first
+    #: This request's own input as stored items with ids, oldest first: built when first listed (most
+    #: responses never are), from the items as sent and a function that gives them their ids.
+    new_items: list[dict[str, Any]]
+    list_items: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
     reasoning_ids: tuple[str, ...]
+    _listed: list[dict[str, Any]] | None = None
+
+    @property
+    def input_items(self) -> list[dict[str, Any]]:
+        if self._listed is None:
+            self._listed = self.list_items(self.new_items)
+        return self._listed
 
 
 def not_found(response_id: str) -> ApiError:

@@ -8,6 +8,7 @@ and openai-python (which raises ``APIError`` on the nested form) both see it (§
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ...core.auth import bearer_key, check_key
 from ...core.errors import ApiError
 from ...core.faults import stream_cut
+from ...core.generate import _EFFORT_SCALE
 from ...core.reply import Reply
 from ...core.shaping import prompt_usage
 from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
@@ -58,15 +60,17 @@ class ResponsesSurface:
 
     def extend(self, request: Conversation, model: ModelInfo, reply: Reply, ids: RequestIds) -> Reply:
         """A reasoning model asked for a summary gets one: a fixture's ``reasoning_content``, else a
-        generated line about the request (its tokens count as reasoning tokens, as the summary's would)."""
+        generated line about the request (its tokens count as reasoning tokens, as the summary's would).
+        Asked for none, a fixture's answer that scripted no reasoning still reasons: a hidden count drawn
+        from the request's content (as the generator's), since these models always spend some."""
         parsed: ParsedResponseRequest = request.edge
-        if (
-            parsed.summary is not None
-            and model.reasoning == "openai"
-            and reply.reasoning_content is None
-            and reply.error is None
-        ):
+        if model.reasoning != "openai" or reply.error is not None or reply.reasoning_content is not None:
+            return reply
+        if parsed.summary is not None:
             reply.reasoning_content = summary_text(request.last_user_text)
+        elif not reply.hidden_reasoning_tokens and (reply.content is not None or reply.tool_calls):
+            scale = _EFFORT_SCALE.get(request.reasoning_effort or "medium", 1.0)
+            reply.hidden_reasoning_tokens = int((64 + int(ids.content_draw("reasoning") * 256)) * scale)
         return reply
 
     def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
@@ -97,7 +101,8 @@ class ResponsesSurface:
                 StoredResponse(
                     body=final,
                     context=[*parsed.items, *final["output"]],
-                    input_items=_stored_inputs(parsed.new_items, ids),
+                    new_items=parsed.new_items,
+                    list_items=functools.partial(_stored_inputs, ids=ids),
                     reasoning_ids=tuple(i["id"] for i in final["output"] if i["type"] == "reasoning"),
                 ),
             )
@@ -115,6 +120,11 @@ class ResponsesSurface:
             outcome.body = json.dumps(final, ensure_ascii=False).encode()
 
     def error_outcome(self, error: ApiError, request_id: str | None) -> Outcome:
+        if error.param == "messages":
+            # The engine's context-length checks name chat's field; the conversation is ``input`` here.
+            error = ApiError(
+                error.status, error.message, type=error.type, param="input", code=error.code, headers=error.headers
+            )
         return json_error_outcome(error, request_id, error.body())
 
     def stream_fault(
@@ -125,7 +135,10 @@ class ResponsesSurface:
             return events[:k], True
         if fault.kind == "stream_error":
             error = openai_stream_error(fault, outcome)
-            data = {"type": "error", **error, "sequence_number": k, "error": error}
+            # The spec's flat fields (its ``type`` is the event's, "error") and the nested object real
+            # traffic carries, whose ``type`` is the error's; openai-python raises APIError on the latter.
+            flat = {"code": error.get("code"), "message": error.get("message"), "param": error.get("param")}
+            data = {"type": "error", **flat, "sequence_number": k, "error": error}
             return [*events[:k], b"event: error\ndata: " + _dumps(data).encode() + b"\n\n"], False
         if fault.kind == "malformed_chunk":
             bad = b'event: response.output_text.delta\ndata: {"type": "response.output_text.delta", "delta": "\n\n'
@@ -226,20 +239,42 @@ def _query_int(query: Mapping[str, str], name: str, default: int) -> Any:
 
 
 def _stored_inputs(items: list[dict[str, Any]], ids: RequestIds) -> list[dict[str, Any]]:
-    """This request's input as the API lists it: every item with an id, messages with typed parts."""
+    """This request's input as the API lists it (the spec's ``ItemResource`` forms): every item with an
+    id; user, system and developer messages with input parts; an assistant message as an output message
+    (``status``, ``output_text`` parts with ``annotations`` and ``logprobs``); tool calls and their outputs
+    with a ``status``; an image part with its ``detail``."""
     stored: list[dict[str, Any]] = []
     for k, item in enumerate(items):
         kind = item.get("type") or ("message" if "role" in item else None)
         if kind == "message":
+            role = item.get("role")
+            assistant = role == "assistant"
             content = item.get("content")
             if isinstance(content, str):
-                part_type = "output_text" if item.get("role") == "assistant" else "input_text"
-                content = [{"type": part_type, "text": content}]
-            stored.append(
-                {"id": item.get("id") or ids.item("msg", f"in:{k}"), "type": "message", "role": item.get("role"),
-                 "content": content}
-            )  # fmt: skip
-        else:
-            prefix = {"function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}.get(str(kind), "item")
-            stored.append({"id": item.get("id") or ids.item(prefix, f"in:{k}"), **item})
+                content = [{"type": "output_text" if assistant else "input_text", "text": content}]
+            parts = [_stored_part(part) for part in content or []]
+            entry: dict[str, Any] = {"id": item.get("id") or ids.item("msg", f"in:{k}"), "type": "message"}
+            if assistant:
+                entry.update(status=item.get("status") or "completed", role=role, content=parts)
+            else:
+                entry.update(role=role, content=parts)
+            stored.append(entry)
+            continue
+        prefix = {"function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}.get(str(kind), "item")
+        entry = {"id": item.get("id") or ids.item(prefix, f"in:{k}")}
+        entry.update((key, value) for key, value in item.items() if key != "id")
+        if kind in ("function_call", "function_call_output") and not entry.get("status"):
+            entry["status"] = "completed"
+        stored.append(entry)
     return stored
+
+
+def _stored_part(part: Any) -> Any:
+    if not isinstance(part, dict):
+        return part
+    kind = part.get("type")
+    if kind == "output_text":
+        return {"type": "output_text", "annotations": [], "logprobs": [], **part}
+    if kind == "input_image" and part.get("detail") is None:
+        return {**part, "detail": "auto"}
+    return part

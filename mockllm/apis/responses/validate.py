@@ -209,6 +209,7 @@ def parse_items(
     from ``previous_response_id``), so error paths name ``input[i]`` as the client numbered them."""
     messages: list[Message] = []
     open_calls: dict[str, str] = {}  # call_id -> function name, for tool results
+    unanswered: dict[str, None] = {}  # calls with no function_call_output yet, in order
     first_image: str | None = None
     for index, item in enumerate(items):
         n = index - first_new
@@ -234,7 +235,10 @@ def parse_items(
             parts, text = _text_of_parts(content, f"{p}.content", role, inspect_image)
             if first_image is None and any(part.type == "image_url" for part in parts):
                 first_image = f"{p}.content"
-            messages.append(Message(cast(Any, role), text, parts, raw=item))
+            # Text alone is the same message however it is spelt (a string, input_text or output_text
+            # parts): one form for the engine, so the answer and its usage do not depend on the spelling.
+            text_only = all(part.type == "text" for part in parts)
+            messages.append(Message(cast(Any, role), text, text if text_only else parts, raw=item))
         elif kind == "function_call":
             for member in ("call_id", "name", "arguments"):
                 if item.get(member) is None:
@@ -246,6 +250,7 @@ def parse_items(
                 "function": {"name": item["name"], "arguments": item["arguments"]},
             }
             open_calls[item["call_id"]] = item["name"]
+            unanswered[item["call_id"]] = None
             last = messages[-1] if messages else None
             if last is not None and last.role == "assistant" and (last.tool_calls is not None or _is_call(last)):
                 assert last.tool_calls is not None
@@ -264,6 +269,7 @@ def parse_items(
                     400, f"No tool call found for function call output with call_id {call_id}.", param="input"
                 )
             text = _output_text(item["output"], f"{p}.output")
+            unanswered.pop(call_id, None)
             messages.append(Message("tool", text, text, tool_call_id=call_id, raw=item))
         elif kind == "reasoning":
             item_id = item.get("id")
@@ -289,6 +295,11 @@ def parse_items(
             raise ApiError.invalid_value(
                 f"{p}.type", kind, ("message", "function_call", "function_call_output", "reasoning", "item_reference")
             )
+    if unanswered:
+        # A call the client never answered (also one made by the previous response when the chained input
+        # carries no output for it): OpenAI's wording (PROTOCOL-responses.md §2.1; status and param are
+        # [UNVERIFIED], given as for the reverse case).
+        raise ApiError(400, f"No tool output found for function call {next(iter(unanswered))}.", param="input")
     return messages, first_image
 
 
@@ -524,6 +535,9 @@ def validate_responses_request(
     summary: str | None = None
     if (v := get("reasoning")) is not None:
         effort, summary = _reasoning(v)
+    if get("prompt") is not None:
+        # A hosted prompt template supplies instructions and input kept on OpenAI's side.
+        raise _mock_refusal("prompt", "hosted prompt templates; send instructions and input instead")
     if (v := get("background")) is not None and _boolean(v, "background"):
         raise _mock_refusal("background", "background responses (mockllm answers at once; leave background unset)")
     max_output = get("max_output_tokens")
@@ -623,7 +637,10 @@ def validate_responses_request(
             param="input",
         )
 
-    model: ModelInfo = pipeline.catalog.require(model_id)
+    model: ModelInfo | None = pipeline.catalog.get(model_id)
+    if model is None:
+        # PROTOCOL-responses.md §3: this API names the parameter and words the message its own way.
+        raise ApiError(404, f"The requested model '{model_id}' does not exist.", param="model", code="model_not_found")
     reasoning_model = model.reasoning == "openai"
     if effort is not None and not reasoning_model:
         raise ApiError.unsupported_parameter("reasoning.effort")
@@ -664,6 +681,9 @@ def validate_responses_request(
         max_tokens=max_output,
         temperature=temperature,
         top_p=top_p,
+        # ``include: ["message.output_text.logprobs"]`` is this API's ``logprobs: true``.
+        logprobs="message.output_text.logprobs" in include,
+        top_logprobs=top_logprobs,
         tools=tools,
         tool_choice=tool_choice,
         parallel_tool_calls=parallel,
@@ -676,10 +696,13 @@ def validate_responses_request(
         session=session,
         api="responses",
     )
+    # The new items are copied once (the body belongs to the journal); the chain's are the store's own
+    # copies already, shared rather than copied again, so a long chain costs its store linear memory.
+    copied = [dict(item) for item in new_items]
     parsed = ParsedResponseRequest(
         instructions=instructions,
-        items=[dict(item) for item in items],
-        new_items=[dict(item) for item in new_items],
+        items=[*items[:first_new], *copied],
+        new_items=copied,
         tools_echo=tools_echo,
         tool_choice_echo=raw_choice if raw_choice is not None else "auto",
         text_echo=text_echo,

@@ -110,8 +110,13 @@
     return JSON.stringify(content);
   }
 
+  // Chat requests carry their messages; other APIs' (Responses) have the server's chat-shaped view in info.
+  function requestMessages(entry) {
+    return (entry.request && entry.request.messages) || (entry.info && entry.info.messages) || [];
+  }
+
   function lastUser(entry) {
-    const messages = (entry.request && entry.request.messages) || [];
+    const messages = requestMessages(entry);
     for (let i = messages.length - 1; i >= 0; i--) {
       if (messages[i] && messages[i].role === "user") return textOf(messages[i].content);
     }
@@ -270,7 +275,7 @@
       ]));
     }
 
-    const messages = (entry.request && entry.request.messages) || [];
+    const messages = requestMessages(entry);
     const system = entry.request && entry.request.system;  // the Messages API's top-level system prompt
     if (system !== undefined && system !== null) {
       detail.append(el("div", { className: "msg system" }, [
@@ -312,6 +317,22 @@
         el("div", { className: "role", text: `assistant · stop_reason ${response.stop_reason}` }),
         el("div", { className: "text", text: parts.join("\n") }),
       ]));
+    } else if (response && Array.isArray(response.output)) {
+      // A Responses-API answer: one line per output item (message text, function call, reasoning summary).
+      for (const item of response.output) {
+        let text = "";
+        if (item.type === "message") {
+          text = (item.content || []).map((p) => p.text || p.refusal || "").join("");
+        } else if (item.type === "function_call") {
+          text = `${item.name}(${item.arguments})`;
+        } else if (item.type === "reasoning") {
+          text = (item.summary || []).map((p) => p.text).join("\n") || "[hidden reasoning]";
+        }
+        detail.append(el("div", { className: "msg assistant" }, [
+          el("div", { className: "role", text: `${item.type} · ${item.status || response.status}` }),
+          el("div", { className: "text", text }),
+        ]));
+      }
     } else if (response && typeof response.chunks === "number") {
       const sent = response.sent === null || response.sent === undefined ? response.chunks : response.sent;
       const cut = response.cut === undefined ? sent < response.chunks : response.cut;
