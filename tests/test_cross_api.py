@@ -94,3 +94,35 @@ def test_turn_conditions_script_a_messages_tool_loop(server: MockServer, stream:
             }
         )
     raise AssertionError(f"the loop did not end: {names}")
+
+
+def test_a_refused_stream_is_spelt_by_its_api() -> None:
+    """``--max-streams``: the 503 for a Messages stream is an Anthropic error body, a chat one OpenAI's."""
+    import threading
+    import time
+
+    import httpx
+
+    with MockServer(Settings(port=0, max_streams=1, ttft_ms=3000)) as srv:
+        root = srv.base_url.removesuffix("/v1")
+        body = {"model": CLAUDE, "max_tokens": 50, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+        headers = {"anthropic-version": "2023-06-01", "x-api-key": "k"}
+        held = threading.Thread(
+            target=lambda: httpx.post(root + "/v1/messages", json=body, headers=headers, timeout=30)
+        )
+        held.start()
+        try:
+            deadline = time.monotonic() + 10
+            while httpx.get(root + "/_mockllm/stats").json()["streams"] < 1:  # the held stream has the slot
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            refused = httpx.post(root + "/v1/messages", json=body, headers=headers, timeout=30)
+            assert refused.status_code == 503
+            error = refused.json()
+            assert error["type"] == "error" and "max-streams" in error["error"]["message"], error
+            assert refused.headers["x-request-id"]
+            chat = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+            refused = httpx.post(root + "/v1/chat/completions", json=chat, timeout=30)
+            assert refused.status_code == 503 and set(refused.json()["error"]) == {"message", "type", "param", "code"}
+        finally:
+            held.join()
