@@ -74,6 +74,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from .config import BOUNDS, Bound
 from .core import tokens
+from .core.auth import bearer_key
 from .core.catalog import BUILTIN_MODELS, ModelInfo
 from .core.conversation import TOOL_RESULT_ROLES, Message, answered_tools, conversation_turn
 from .core.jsonbody import loads_strict
@@ -286,18 +287,24 @@ class StreamCapture:
                 self._event(text[5:].strip(), now)
 
     def _event(self, payload: str, now: float) -> None:
+        """Keep the event with its arrival time; hand its JSON object to :meth:`on_event`, and time the
+        text it carried (a subclass reads another API's events: only ``on_event`` differs)."""
         self.events.append((now, payload))
         if payload == "[DONE]":
             return
         try:
-            chunk = json.loads(payload)
+            event = json.loads(payload)
         except ValueError:
             return
-        if not isinstance(chunk, dict):
-            return
+        if isinstance(event, dict) and (piece := self.on_event(event)):
+            self.token_times.append(now)
+            self.token_pieces.append(piece)
+
+    def on_event(self, chunk: dict[str, Any]) -> str:
+        """Fold one chat chunk into choice 0; return the text it carried ("" for none)."""
         if chunk.get("error"):
             self.error = chunk["error"]
-            return
+            return ""
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
@@ -323,9 +330,8 @@ class StreamCapture:
                 self.annotations.extend(delta["annotations"])
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
-            if piece:
-                self.token_times.append(now)
-                self.token_pieces.append(piece)
+            return piece
+        return ""
 
     def message(self) -> dict[str, Any]:
         calls = [
@@ -527,10 +533,7 @@ def _forward_headers(request: web.Request) -> dict[str, str]:
 
 def _bearer(request: web.Request) -> str | None:
     """The client's key, so it can be masked should the upstream echo it into an answer."""
-    value = request.headers.get("Authorization", "")
-    if value[:7].lower() != "bearer ":
-        return None
-    return value[7:].strip() or None
+    return bearer_key(request.headers)
 
 
 def _relayed(headers: Any) -> dict[str, str]:

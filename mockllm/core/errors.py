@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["ApiError", "did_you_mean"]
+__all__ = ["ApiError", "did_you_mean", "type_name"]
 
 
 def _render_value(value: Any) -> str:
@@ -25,7 +25,7 @@ def _render_value(value: Any) -> str:
     return str(value)
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     """Name a JSON value's type with OpenAI's words ("a string", "an object", ...)."""
     if value is None:
         return "null"
@@ -110,7 +110,7 @@ class ApiError(Exception):
         """``expected`` is OpenAI's noun with article: 'a decimal', 'an integer', 'a string', ..."""
         return cls(
             400,
-            f"Invalid type for '{param}': expected {expected}, but got {_type_name(value)} instead.",
+            f"Invalid type for '{param}': expected {expected}, but got {type_name(value)} instead.",
             param=param,
             code="invalid_type",
         )

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from ...core.auth import bearer_key
 from ...core.catalog import Catalog, ModelInfo
 from ...core.conversation import (
     AudioInfo,
@@ -43,7 +44,7 @@ from ...core.conversation import (
     ToolChoice,
     ToolSpec,
 )
-from ...core.errors import ApiError, _echo, _render_value
+from ...core.errors import ApiError, _echo, _render_value, type_name
 
 __all__ = [
     "KNOWN_PARAMS",
@@ -940,7 +941,7 @@ def validate_chat_request(
         # template so clients see which part of the request was wrong.
         raise ApiError(
             400,
-            f"Invalid type for 'body': expected an object, but got {_type_phrase(body)} instead.",
+            f"Invalid type for 'body': expected an object, but got {type_name(body)} instead.",
             code="invalid_type",
         )
     get = body.get
@@ -1119,10 +1120,7 @@ def validate_chat_request(
         include_obfuscation = stream_options.get("include_obfuscation") is not False
 
     lowered: dict[str, str] = {k.lower(): v for k, v in headers.items()} if headers else {}
-    api_key: str | None = None
-    authorization = lowered.get("authorization")
-    if authorization and authorization[:7].lower() == "bearer ":
-        api_key = authorization[7:].strip() or None
+    api_key = bearer_key(lowered)
 
     request = Conversation(
         model=model_id,
@@ -1157,23 +1155,6 @@ def validate_chat_request(
         session=lowered.get("x-mockllm-session"),
     )
     return request, model
-
-
-def _type_phrase(value: Any) -> str:
-    """Article + type noun for the non-object body message (mirrors errors.py's wording)."""
-    if value is None:
-        return "null"
-    if type(value) is bool:
-        return "a boolean"
-    if type(value) is int:
-        return "an integer"
-    if type(value) is float:
-        return "a decimal"
-    if type(value) is str:
-        return "a string"
-    if type(value) is list:
-        return "an array"
-    return "an unknown type"
 
 
 _AUTO = ToolChoice("auto")

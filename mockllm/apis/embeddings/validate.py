@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from ...core import tokens
+from ...core.auth import bearer_key
 from ...core.catalog import Catalog, ModelInfo
 from ...core.conversation import ImageInfo, ResponseFormat
-from ...core.errors import ApiError
+from ...core.errors import ApiError, type_name
 
 __all__ = [
     "MAX_ITEMS",
@@ -84,20 +85,6 @@ class EmbeddingRequest:
     def input_text(self) -> str | None:
         """The first input's text: what journal near-miss reports test ``input`` conditions against."""
         return self.inputs[0].text if self.inputs else None
-
-
-def _type_phrase(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "null" if value is None else "a string"
 
 
 def _py(value: Any) -> str:
@@ -193,7 +180,7 @@ def validate_embedding_request(
     if type(body) is not dict:
         raise ApiError(
             400,
-            f"Invalid type for 'body': expected an object, but got {_type_phrase(body)} instead.",
+            f"Invalid type for 'body': expected an object, but got {type_name(body)} instead.",
             code="invalid_type",
         )
     get = body.get
@@ -284,8 +271,7 @@ def validate_embedding_request(
     if token_form:  # decoded only once every limit passed: a refused request never pays for it
         inputs = [EmbeddingInput(_decode(list(e.token_ids or ()), encoding), e.tokens, e.token_ids) for e in inputs]
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    authorization = lowered.get("authorization", "")
-    api_key = authorization[7:].strip() or None if authorization[:7].lower() == "bearer " else None
+    api_key = bearer_key(lowered)
     request = EmbeddingRequest(
         model=model_id,
         inputs=inputs,

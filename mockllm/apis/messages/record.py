@@ -74,14 +74,7 @@ class AnthropicCapture(StreamCapture):
         self.model: str | None = None
         self._blocks: dict[int, str] = {}
 
-    def _event(self, payload: str, now: float) -> None:
-        self.events.append((now, payload))
-        try:
-            event = json.loads(payload)
-        except ValueError:
-            return
-        if not isinstance(event, dict):
-            return
+    def on_event(self, event: dict[str, Any]) -> str:
         kind = event.get("type")
         piece = ""
         if kind == "error":
@@ -106,9 +99,7 @@ class AnthropicCapture(StreamCapture):
                 self.calls[index]["arguments"] += piece
         elif kind == "message_delta":
             self.finish_reason = FINISH.get(str((event.get("delta") or {}).get("stop_reason")))
-        if piece:
-            self.token_times.append(now)
-            self.token_pieces.append(piece)
+        return piece
 
 
 class MessagesRecording:

@@ -11,7 +11,6 @@ becomes an ordinary reply: the message text as ``content``, ``function_call`` it
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -87,22 +86,15 @@ class ResponsesCapture(StreamCapture):
 
     final: dict[str, Any] | None = None
 
-    def _event(self, payload: str, now: float) -> None:
-        self.events.append((now, payload))
-        try:
-            event = json.loads(payload)
-        except ValueError:
-            return
-        if not isinstance(event, dict):
-            return
+    def on_event(self, event: dict[str, Any]) -> str:
         kind = event.get("type")
         if kind == "error" or kind == "response.failed":
             self.error = event.get("error") or (event.get("response") or {}).get("error") or event
         elif kind in ("response.completed", "response.incomplete") and isinstance(event.get("response"), dict):
             self.final = event["response"]
         elif isinstance(kind, str) and kind.endswith(".delta") and isinstance(event.get("delta"), str):
-            self.token_times.append(now)
-            self.token_pieces.append(event["delta"])
+            return str(event["delta"])
+        return ""
 
 
 class ResponsesRecording:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from ...core.auth import bearer_key
 from ...core.catalog import ModelInfo
 from ...core.conversation import Conversation, Message, Part, ResponseFormat, ToolChoice, ToolSpec
 from ...core.errors import ApiError
@@ -664,10 +665,7 @@ def validate_responses_request(
     if first_image is not None and not model.vision:
         raise ApiError(400, "Invalid content type. input_image is only supported by certain models.", param=first_image)
 
-    api_key: str | None = None
-    authorization = lowered.get("authorization")
-    if authorization and authorization[:7].lower() == "bearer ":
-        api_key = authorization[7:].strip() or None
+    api_key = bearer_key(lowered)
     if reasoning_model:
         reasoning_echo = {"effort": effort or "medium", "summary": summary}
     else:
