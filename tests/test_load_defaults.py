@@ -3,7 +3,7 @@
 A gateway's load test opens a thousand or more paced streams at once. With ``--max-streams 500`` (the
 old default) half of them got a 503; the defaults now admit 5,000 streams on 6,000 connections (chosen
 from ``bench/capacity.py``: ~38 KB a stream, 292 MB peak RSS at 5,000 on the development machine).
-This runs ``mockllm serve`` with its defaults and 1,200 concurrent paced streams, all open together.
+This runs ``mockllm serve`` with its defaults and 1,000 concurrent paced streams, all open together.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 from mockllm.config import DEFAULTS
 
-STREAMS = 1200
+STREAMS = 1000
 TTFT_MS = 3000  # long enough that every stream is in flight before the first one ends, even on a busy machine
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/v1")
 
