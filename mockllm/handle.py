@@ -401,7 +401,8 @@ def _retryable(spec: Mapping[str, Any]) -> bool:
 
 
 class MockLLM:
-    """The ``mockllm`` fixture: one test's view of the server (see the module docstring)."""
+    """A running server's handle: what the ``mockllm`` pytest fixture yields (one test's view of the
+    session server) and what ``with mockllm.MockServer(...) as llm`` binds (see the module docstring)."""
 
     def __init__(self, server: ServerThread, test_dir: Path | None = None) -> None:
         self.server = server
