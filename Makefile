@@ -1,5 +1,9 @@
 # One command each: `make run` serves the bundled fixtures, `make test` runs the suite.
-PY ?= python3.11
+# The newest Python >= 3.11 on PATH (a name that exists but does not run, like an inactive pyenv shim, is
+# skipped); PY=/path/to/python overrides.
+PYTHONS := python3.13 python3.12 python3.11 python3 python
+NEED_PY := import sys; sys.exit(sys.version_info < (3, 11))
+PY ?= $(shell for p in $(PYTHONS); do $$p -c '$(NEED_PY)' >/dev/null 2>&1 && { echo $$p; exit 0; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
@@ -9,6 +13,7 @@ PORT ?= 8000
 .PHONY: run test lint bench bench-quick fuzz soak install clean
 
 $(BIN)/python:
+	@$(PY) -c '$(NEED_PY)' >/dev/null 2>&1 || { echo "mockllm needs Python >= 3.11; tried: $(or $(PY),$(PYTHONS)) (set PY=/path/to/python3.11 or newer)" >&2; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 

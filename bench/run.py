@@ -12,6 +12,8 @@ machine, with the same interpreter:
   pacing     100 paced streams (ttft 300 ms, 40 tokens/s): median TTFT and inter-chunk gap vs configured
   embeddings POST /v1/embeddings: retrieval top-1/top-5 over a generated corpus (bench/embeddings.py), and
              one batch of 2,048 short inputs at 1,536 dims, base64 and float: wall time and vectors/s
+  plugincost 300 pytest tests that each script a route, call mockllm.client() and send one request, vs the
+             same tests sharing one client (bench/plugin_cost.py; no bare baseline: the floor is "shared")
 
 Fairness on a 2-core machine: every server process is pinned to CPU 0 and the load generator (wrk, or this
 process for the Python clients) to CPU 1. Throughput figures are the median of 3 fixed-length rounds after a
@@ -54,7 +56,7 @@ import load  # noqa: E402
 PY = sys.executable
 PATH = "/v1/chat/completions"
 RESPONSES_PATH = "/v1/responses"
-NAMES = ("nonstream", "coldstart", "stream", "rstream", "messages", "paced", "pacing", "embeddings")
+NAMES = ("nonstream", "coldstart", "stream", "rstream", "messages", "paced", "pacing", "embeddings", "plugincost")
 CLIENTS = 64
 
 SYSTEM = "You are a helpful assistant for a travel agency. Answer clearly and keep a friendly tone."
@@ -877,6 +879,25 @@ class Bench:
                 "< 1 s",
                 s["seconds"] < 1.0,
             )
+
+    def plugincost(self) -> None:
+        import plugin_cost
+
+        log("== plugincost: 300 tests through the mockllm fixture, mockllm.client() per test vs one shared client")
+        r = plugin_cost.measure(300, rounds=1 if self.quick else 2)
+        for variant in plugin_cost.VARIANTS:
+            log(f"   {variant:9s} {r[variant]['seconds']:6.2f} s  ({r[variant]['ms_per_test']:.2f} ms a test)")
+        log(
+            f"   per-test / shared {r['ratio_per_test']:.2f}x; a new SDK client per test (the old client()) "
+            f"{r['ratio_sdk']:.2f}x"
+        )
+        self.results["plugincost"] = r
+        self.goal(
+            "plugin: client() per test vs shared",
+            f"{r['ratio_per_test']:.2f}x (new SDK client: {r['ratio_sdk']:.1f}x)",
+            "<= 1.3x",
+            r["ratio_per_test"] <= 1.3,
+        )
 
     @staticmethod
     def _pacing_figures(result: load.StreamsResult, ttft_ms: float, gap_cfg: float) -> dict[str, Any]:

@@ -17,7 +17,22 @@ from typing import Any
 
 from .config import BOUNDS, DEFAULTS, Settings, unix_time
 
-BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+def bundled_fixtures() -> Path | None:
+    """The example fixtures ``serve`` loads when given none: inside the installed package (a wheel or sdist
+    install, where setup.py copied them), else the checkout's ``fixtures/`` (an editable install,
+    ``make run``), which is their one source of truth."""
+    package = Path(__file__).resolve().parent
+    installed = package / "bundled_fixtures"
+    if installed.is_dir():
+        return installed
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "fixtures").is_dir():
+        return checkout / "fixtures"
+    return None
+
+
+BUNDLED_FIXTURES = bundled_fixtures()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,7 +147,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.fixtures:
         fixtures = tuple(args.fixtures)
     else:
-        fixtures = (str(BUNDLED_FIXTURES),) if BUNDLED_FIXTURES.is_dir() else ()
+        fixtures = (str(BUNDLED_FIXTURES),) if BUNDLED_FIXTURES is not None else ()
     return Settings(
         host=args.host,
         port=args.port,

@@ -120,8 +120,8 @@ class Settings:
     fetch_max_mb: float = 20.0
     fetch_timeout: float = 10.0
     # Resource bounds for a server shared by many clients (see mockllm/limits.py); timeouts in seconds.
-    max_connections: int = 1000
-    max_streams: int = 500
+    max_connections: int = 6000
+    max_streams: int = 5000
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     write_timeout: float = 30.0

@@ -19,8 +19,11 @@ from .http.app import PIPELINE, make_app
 from .http.limits import GuardedRunner
 
 
-class MockServer:
-    """Start with :meth:`start` (or as a context manager); ``base_url`` ends in ``/v1``."""
+class ServerThread:
+    """Start with :meth:`start` (or as a context manager); ``base_url`` ends in ``/v1``.
+
+    The low-level engine room: the public, scripted :class:`mockllm.MockServer` and the pytest plugin run
+    one of these and hand out a :class:`~mockllm.handle.MockLLM` to talk to it."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings(port=0)
@@ -48,7 +51,7 @@ class MockServer:
         assert self.app is not None, "server not started"
         return self.app[PIPELINE]
 
-    def start(self) -> MockServer:
+    def start(self) -> ServerThread:
         ready: Future[int] = Future()
         self._loop = asyncio.new_event_loop()
 
@@ -102,8 +105,12 @@ class MockServer:
         self._loop.close()
         self._loop = None
 
-    def __enter__(self) -> MockServer:
+    def __enter__(self) -> ServerThread:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+#: The name this class had before ``mockllm.MockServer`` became the public API (the suite still uses it).
+MockServer = ServerThread

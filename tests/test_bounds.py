@@ -138,7 +138,7 @@ def test_catastrophic_regexes_cannot_freeze_the_server(server):
         started = time.monotonic()
         r = httpx.post(server.base_url + "/chat/completions", json=chat("a" * 20_000), timeout=30)
         assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] != "matched"
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 20  # unbounded, this regex would run for ages; 20 s: a busy machine
     finally:
         httpx.delete(server.root_url + "/_mockllm/fixtures/redos-poly")
 

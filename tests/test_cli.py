@@ -34,7 +34,7 @@ SCRIPT = [str(Path(sys.executable).parent / "mockllm")]
 LAUNCHERS = {"module": MODULE, "script": SCRIPT}
 LISTENING = re.compile(r"mockllm listening on http://127\.0\.0\.1:(\d+)/v1\n")
 START_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
+STOP_TIMEOUT = 20.0  # generous: a busy machine; what is tested (streams of ~100 s, idle 75 s) is far beyond
 FROZEN = 1735689600  # 2025-01-01T00:00:00Z
 
 
@@ -177,7 +177,7 @@ def test_serve_prints_one_line_answers_health_and_stops_on_signals(tmp_path):
 
         code, elapsed, rest, stderr = by_module.stop(signal.SIGINT)
         assert code == 0, stderr
-        assert elapsed < 3.0
+        assert elapsed < 15.0
         assert rest == "", "more than one line on stdout"
         assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
 
@@ -196,7 +196,7 @@ def test_serve_prints_one_line_answers_health_and_stops_on_signals(tmp_path):
             assert response.readline().startswith(b"data: ")  # the stream is open and paced (~100 s long)
             code, elapsed, rest, stderr = by_script.stop(signal.SIGTERM)
         assert code == 0, stderr
-        assert elapsed < 4.0
+        assert elapsed < 15.0  # the open stream would take ~100 s
         assert rest == "", "more than one line on stdout"
         assert "Traceback" not in stderr
     finally:

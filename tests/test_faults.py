@@ -23,6 +23,10 @@ from mockllm.journal import Entry
 from mockllm.server import MockServer
 
 MODEL = "gpt-4o"
+
+#: How long stall faults hold a request: far beyond the 0.5 s client timeout, so a loaded machine that fires
+#: the client's timer late still tells "the client gave up" from "the server let go".
+STALL_S = 8
 MSGS = [{"role": "user", "content": "Tell me a long story about a lighthouse keeper and a cat."}]
 REQUEST_ID = re.compile(r"^req_[0-9a-f]{32}$")
 
@@ -130,7 +134,7 @@ FIXTURES: list[dict[str, Any]] = [
     ),
     _case("ft-no-retry-500", error={"preset": "server_error", "headers": {"x-should-retry": "false"}}),
     _case("ft-flaky", replies=[{"error": "rate_limit"}, {"error": "overloaded"}, {"content": "Third time lucky."}]),
-    _case("ft-stall", fault={"kind": "stall", "seconds": 2}),
+    _case("ft-stall", fault={"kind": "stall", "seconds": STALL_S}),
     _case("ft-disconnect", fault={"kind": "disconnect", "after_chunks": 2}),
     _case(
         "ft-content-filter",
@@ -318,18 +322,24 @@ def test_content_filter_is_a_200_with_finish_reason_content_filter(srv: MockServ
 
 
 def test_retry_after_ms_script_succeeds_on_third_attempt(srv: MockServer) -> None:
-    session = new_session()
     client = make_client(srv, max_retries=2)
-    started = time.monotonic()
-    answer = client.chat.completions.create(model=MODEL, messages=MSGS, extra_headers=hdrs(session, "ft-retry-ms"))
-    elapsed = time.monotonic() - started
-    assert answer.choices[0].message.content == "Third time lucky."
-    found = entries(srv, session, 3)
-    assert [e.status for e in found] == [429, 429, 200]
-    assert retry_counts(found) == ["0", "1", "2"]
-    assert [e.source for e in found] == ["ft-retry-ms"] * 3
-    # Two waits of retry-after-ms 200; the SDK's own backoff would be >= 0.375 + 0.75 s.
-    assert 0.4 <= elapsed < 1.1, elapsed
+    times = []
+    # Two waits of retry-after-ms 200; the SDK's own backoff would be >= 0.375 + 0.75 s. The margin between
+    # them is small, so a busy machine gets up to three tries (fresh sessions): the best one must show it.
+    for _ in range(3):
+        session = new_session()
+        started = time.monotonic()
+        answer = client.chat.completions.create(model=MODEL, messages=MSGS, extra_headers=hdrs(session, "ft-retry-ms"))
+        times.append(time.monotonic() - started)
+        assert answer.choices[0].message.content == "Third time lucky."
+        found = entries(srv, session, 3)
+        assert [e.status for e in found] == [429, 429, 200]
+        assert retry_counts(found) == ["0", "1", "2"]
+        assert [e.source for e in found] == ["ft-retry-ms"] * 3
+        assert times[-1] >= 0.4, times
+        if times[-1] < 1.1:
+            break
+    assert min(times) < 1.1, times
 
 
 def test_scripted_429_429_answer_with_explicit_entries(srv: MockServer) -> None:
@@ -355,7 +365,7 @@ def test_retry_after_seconds_is_honoured(srv: MockServer) -> None:
     assert [e.status for e in found] == [429, 200]
     assert found[0].error is not None and found[0].error["code"] == "rate_limit_exceeded"
     assert retry_counts(found) == ["0", "1"]
-    assert 1.0 <= elapsed < 3.0, elapsed  # the default backoff would be ~0.5 s
+    assert 1.0 <= elapsed < 10.0, elapsed  # the default backoff would be ~0.5 s
     assert found[1].time - found[0].time >= 0.95  # the server saw the retry a second later
 
 
@@ -448,13 +458,13 @@ def test_sessions_walk_their_own_script(srv: MockServer) -> None:
 def test_stall_times_the_client_out(srv: MockServer) -> None:
     client = make_client(srv, timeout=0.5)
     for headers in (
-        hdrs(new_session(), fault={"fault": {"kind": "stall", "seconds": 2}}),
+        hdrs(new_session(), fault={"fault": {"kind": "stall", "seconds": STALL_S}}),
         hdrs(new_session(), "ft-stall"),
     ):
         started = time.monotonic()
         with pytest.raises(openai.APITimeoutError):
             client.chat.completions.create(model=MODEL, messages=MSGS, extra_headers=headers)
-        assert time.monotonic() - started < 1.9  # the server holds it 2 s
+        assert time.monotonic() - started < STALL_S - 1  # the server holds it STALL_S seconds
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -857,7 +867,7 @@ def test_sdk_retry_waits_out_the_rpm_refusal(limited: MockServer) -> None:
         model=MODEL, messages=MSGS, max_tokens=5
     )
     assert answer.choices
-    assert time.monotonic() - started < 4.0
+    assert time.monotonic() - started < 8.0  # one wait of at most the advertised second, plus a loaded machine
 
 
 def test_tpm_refusal_wording(limited: MockServer) -> None:

@@ -90,7 +90,9 @@ class Run:
         return self.stdout
 
     def check(self) -> Run:
-        assert self.returncode == 0, f"{self.name} exited {self.returncode}:\n{self.stderr[-3000:]}"
+        assert self.returncode == 0, (
+            f"{self.name} exited {self.returncode}:\n{self.stderr[-3000:]}\nstdout:\n{self.stdout[-1000:]}"
+        )
         return self
 
 
@@ -199,7 +201,7 @@ def runs(servers: dict[str, MockServer], tmp_path_factory: pytest.TempPathFactor
     results["siliconflow_dialogue_r1.py"] = run_python(folder / "siliconflow_dialogue_r1.py")
     for name, process in processes.items():
         try:
-            out, err = process.communicate(timeout=60)
+            out, err = process.communicate(timeout=180)  # Node starts slowly on a busy machine
         except subprocess.TimeoutExpired:
             process.kill()
             out, err = process.communicate()

@@ -30,6 +30,9 @@ HEADER_TIMEOUT = 0.5
 BODY_TIMEOUT = 0.5
 WRITE_TIMEOUT = 0.5
 IDLE_TIMEOUT = 1.0
+#: How late a timeout may fire on a machine busy with other work (a CPU hog on every core). What these tests
+#: tell apart is far larger: a trickled head would take ~20 s, an idle connection would stay open.
+LOADED_MACHINE_S = 6.0
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +150,7 @@ def test_headers_trickled_a_byte_at_a_time_get_408_and_close(hostile, errors_log
     data = read_all(sock)
     elapsed = time.monotonic() - started
     assert sent < len(head)
-    assert elapsed < HEADER_TIMEOUT + 2.5, elapsed
+    assert elapsed < HEADER_TIMEOUT + LOADED_MACHINE_S, elapsed
     [(status, headers, body)] = split_responses(data)
     assert status == 408 and headers["connection"] == "close"
     assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
@@ -159,7 +162,7 @@ def test_idle_connection_is_closed_after_idle_timeout(hostile, errors_logged):
     sock = connect(hostile)
     started = time.monotonic()
     assert read_all(sock) == b""
-    assert IDLE_TIMEOUT - 0.2 < time.monotonic() - started < IDLE_TIMEOUT + 2.5
+    assert IDLE_TIMEOUT - 0.2 < time.monotonic() - started < IDLE_TIMEOUT + LOADED_MACHINE_S
 
 
 def test_body_trickled_gets_408_and_close(hostile, errors_logged):
@@ -177,7 +180,7 @@ def test_body_trickled_gets_408_and_close(hostile, errors_logged):
     assert status == 408, payload
     assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
     assert "body" in str(assert_openai_error(payload, 408)["message"])
-    assert time.monotonic() - started < BODY_TIMEOUT + 4
+    assert time.monotonic() - started < BODY_TIMEOUT + LOADED_MACHINE_S
     still_serves(hostile)
 
 
@@ -290,7 +293,7 @@ def test_stream_client_that_stops_reading_is_dropped_with_bounded_buffer(hostile
         return [t.get_write_buffer_size() for t in hostile.app[STREAMS]]
 
     peak, started, freed = 0, time.monotonic(), False
-    while time.monotonic() - started < 10:
+    while time.monotonic() - started < 30:  # a condition with a generous deadline
         peak = max([peak, *hostile.call(buffered)])
         now = stats(hostile)
         if now["write_timeouts"] > before and now["streams"] == 0:
@@ -323,13 +326,16 @@ def test_thousands_of_idle_connections_are_bounded_then_closed(errors_logged):
                 sockets.append(sock)
             time.sleep(0.3)
             # a real client now: refused with a 503 in OpenAI's shape that says when to come back
-            answer = httpx.get(srv.base_url + "/models", timeout=10)
+            answer = httpx.get(srv.base_url + "/models", timeout=30)
             if answer.status_code == 503:  # (unless the flood's refusals already made room)
                 assert answer.headers["retry-after"] == "1"
                 error = assert_openai_error(answer.content, 503)
                 assert "--max-connections" in str(error["message"])
-            # the idle ones are closed after the idle timeout; then everyone is served again
-            deadline = time.monotonic() + 10
+            # The idle ones are closed after the idle timeout; then everyone is served again. The flood
+            # drains in waves (the accept queue holds only part of it; the kernel retries the rest with
+            # back-off, and each wave idles a second), so on a busy machine this takes a while: wait for
+            # the condition with a generous deadline rather than a fixed time.
+            deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 figures = stats(srv)
                 if figures["connections"] <= 1:
@@ -337,7 +343,7 @@ def test_thousands_of_idle_connections_are_bounded_then_closed(errors_logged):
                 time.sleep(0.2)
             assert figures["connections"] <= 1, figures
             assert figures["connections_refused"] > 0
-            assert httpx.get(srv.base_url + "/models", timeout=10).status_code == 200
+            assert httpx.get(srv.base_url + "/models", timeout=30).status_code == 200
         finally:
             for sock in sockets:
                 sock.close()

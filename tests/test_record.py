@@ -283,11 +283,11 @@ def test_long_messages_are_matched_by_hash() -> None:
     assert "user_regex" not in match and match["user"] == "x" * 60
     condition = MatchModel.model_validate(match).condition()
     request, _ = validate_chat_request(body, catalog=Catalog())
-    started = time.perf_counter()
+    started = time.thread_time()  # this thread's CPU time: what matching costs, whatever else the machine runs
     assert condition.matches(RequestView(request))
     other, _ = validate_chat_request({**body, "messages": user("x" * 149_999 + "y")}, catalog=Catalog())
     assert not condition.matches(RequestView(other))
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 def test_recording_again_replaces_the_earlier_take(tmp_path: Path) -> None:
@@ -304,9 +304,10 @@ def test_recording_again_replaces_the_earlier_take(tmp_path: Path) -> None:
 
 
 def _first_token_after(base_url: str, request: dict[str, Any]) -> tuple[float, float]:
+    client = sdk(base_url)  # built before the clock starts: only the stream is timed
     started = time.perf_counter()
     first = None
-    for chunk in sdk(base_url).chat.completions.create(**request, stream=True):
+    for chunk in client.chat.completions.create(**request, stream=True):
         if first is None and chunk.choices and chunk.choices[0].delta.content:
             first = time.perf_counter() - started
     assert first is not None
@@ -321,15 +322,21 @@ def test_stream_pacing_is_recorded_and_replayed_with_latency_on(tmp_path: Path) 
         _, recorded_total = _first_token_after(proxy.base_url, request)
     (model,) = yaml.safe_load((tmp_path / "models.yaml").read_text())["models"]
     assert model["id"] == "gpt-4o-mini"
-    assert 280 <= model["ttft_ms"] <= 600 and 150 <= model["tokens_per_second"] <= 800, model
+    # Configured 300 ms and 400 tokens/s; a loaded machine only delays chunks (later TTFT, lower rate), and
+    # the bounds still catch a unit mistake (seconds for ms, a per-chunk rate) by orders of magnitude.
+    assert 280 <= model["ttft_ms"] <= 2000 and 40 <= model["tokens_per_second"] <= 800, model
     fixture = yaml.safe_load(next(tmp_path.glob("0001-*.yaml")).read_text())["fixtures"][0]
     assert "ttft_ms" not in fixture["reply"].get("pacing", {})  # per model, not per fixture, by default
     with MockServer(Settings(port=0, fixtures=(str(tmp_path),), latency="realistic")) as paced:
         first, total = _first_token_after(paced.base_url, request)
     assert first >= 0.25 and total >= 0.5 * recorded_total, (first, total, recorded_total)
     with MockServer(Settings(port=0, fixtures=(str(tmp_path),))) as instant:
-        first, total = _first_token_after(instant.base_url, request)
-    assert total < 0.25, total
+        # Best of three: one slow run on a busy machine is load, three are pacing that was not switched off.
+        # The recorded first token came after ~300 ms; replayed instantly it comes at once.
+        runs = [_first_token_after(instant.base_url, request) for _ in range(3)]
+    firsts, totals = [first for first, _ in runs], [total for _, total in runs]
+    assert min(firsts) < 0.2, firsts
+    assert min(totals) < 0.5 * recorded_total, (totals, recorded_total)  # nor its token rate
 
 
 def test_pacing_fixture_mode_writes_each_streams_timing(tmp_path: Path) -> None:
@@ -341,7 +348,7 @@ def test_pacing_fixture_mode_writes_each_streams_timing(tmp_path: Path) -> None:
         _first_token_after(proxy.base_url, request)
     fixture = yaml.safe_load(next(tmp_path.glob("0001-*.yaml")).read_text())["fixtures"][0]
     pacing = fixture["reply"]["pacing"]
-    assert 130 <= pacing["ttft_ms"] <= 500 and pacing["tokens_per_second"] > 100, pacing
+    assert 130 <= pacing["ttft_ms"] <= 2000 and pacing["tokens_per_second"] > 40, pacing  # 150 ms, 500/s set
     assert not (tmp_path / "models.yaml").exists()
 
 

@@ -210,7 +210,8 @@ def test_readme_quotes_the_example_file_and_it_passes() -> None:
     import sys
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Responses API") : readme.index("## Admin API")]
+    start = readme.index("## Responses API")
+    section = readme[start : readme.index("\n## ", start)]
     example = EXAMPLE.read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert len(blocks) == 2
