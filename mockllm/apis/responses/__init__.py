@@ -1,0 +1,2 @@
+"""OpenAI's Responses API: ``POST /v1/responses`` and its companions (stored responses, input items,
+input token counts)."""
