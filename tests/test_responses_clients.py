@@ -93,7 +93,11 @@ def _agent(base_url: str, model: str = "gpt-4o-mini") -> Any:
         """The current weather in a city."""
         return f"It is 21 degrees and sunny in {city}."
 
-    client = openai.AsyncOpenAI(base_url=base_url, api_key="sk-test", max_retries=0)
+    # No keep-alive: the Runner never closes its client, and a pooled connection left for the garbage
+    # collector would be closed on a later test's event loop (see MockLLM.async_client).
+    limits = type(openai.DEFAULT_CONNECTION_LIMITS)(max_connections=100, max_keepalive_connections=0)
+    http_client = openai.DefaultAsyncHttpxClient(limits=limits)
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="sk-test", max_retries=0, http_client=http_client)
     return Agent(
         name="weather",
         instructions="You answer questions about the weather. Use the tool.",

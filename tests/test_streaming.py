@@ -800,10 +800,14 @@ def server_logs() -> Iterator[list[logging.LogRecord]]:
 
 
 def _bad(records: list[logging.LogRecord]) -> list[str]:
+    """Errors the server logged. An SDK client that another test left unclosed may be collected during
+    this one and fail to close on its own, long gone, event loop ("AsyncClient.aclose ... Event loop is
+    closed"): that is the client's leftover, not the server's, and is not counted."""
     return [
         f"{r.name}: {r.getMessage()}"
         for r in records
-        if r.exc_info or r.levelno >= logging.ERROR or "Traceback" in r.getMessage()
+        if (r.exc_info or r.levelno >= logging.ERROR or "Traceback" in r.getMessage())
+        and not (r.name == "asyncio" and "AsyncClient.aclose" in r.getMessage())
     ]
 
 
