@@ -444,15 +444,12 @@ def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     return process.communicate(timeout=30)
 
 
-def test_record_a_loop_once_and_replay_it_any_number_of_times(tmp_path: Path) -> None:
-    """``mockllm record`` between the SDK and a ``mockllm serve`` process scripted with a three-step loop
-    (whose call ids the upstream mints per request); the loop is recorded once, streamed, then replayed by
-    a strict ``mockllm serve`` with another seed: twice plain and twice streamed, each run the same calls
-    (ids, names, arguments), the same answer, in the same number of calls."""
+def record_once(tmp_path: Path, out: Path, run: Callable[[str], Any], exchanges: int = 3) -> Any:
+    """Run ``run(base_url)`` once through a ``mockllm record`` process whose upstream is a ``mockllm serve``
+    process scripted with :data:`LOOP_FIXTURES`; the recording goes to ``out``. Returns what ``run`` gave."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     (tmp_path / "upstream").mkdir()
     (tmp_path / "upstream" / "loop.yaml").write_text(LOOP_FIXTURES)
-    out = tmp_path / "recorded"
     upstream, upstream_url = _start(
         ["mockllm", "serve", "--port", "0", "--seed", "5", "--fixtures", str(tmp_path / "upstream")],
         r"listening on (\S+)",
@@ -465,12 +462,23 @@ def test_record_a_loop_once_and_replay_it_any_number_of_times(tmp_path: Path) ->
             env,
         )
         try:
-            recorded = run_loop(recorder_url, stream=True)
+            result = run(recorder_url)
         finally:
             stdout, stderr = _stop(recorder)
-        assert recorder.returncode == 0 and "recorded 3 exchange(s)" in stdout, stderr
+        assert recorder.returncode == 0 and f"recorded {exchanges} exchange(s)" in stdout, stderr
     finally:
         _stop(upstream)
+    return result
+
+
+def test_record_a_loop_once_and_replay_it_any_number_of_times(tmp_path: Path) -> None:
+    """``mockllm record`` between the SDK and a ``mockllm serve`` process scripted with a three-step loop
+    (whose call ids the upstream mints per request); the loop is recorded once, streamed, then replayed by
+    a strict ``mockllm serve`` with another seed: twice plain and twice streamed, each run the same calls
+    (ids, names, arguments), the same answer, in the same number of calls."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "recorded"
+    recorded = record_once(tmp_path, out, lambda url: run_loop(url, stream=True))
     assert len(recorded) == 3 and all(c[0].startswith("call_") for _, calls in recorded for c in calls)
 
     fixtures = [f for p in sorted(out.glob("0*.yaml")) for f in yaml.safe_load(p.read_text())["fixtures"]]

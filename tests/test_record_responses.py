@@ -17,7 +17,7 @@ from typing import Any
 import openai
 import pytest
 import yaml
-from test_agent_loops import KEY, LOOP_FIXTURES, QUESTION, ROOT, SUNNY, Tools, _start, _stop
+from test_agent_loops import KEY, LOOP_FIXTURES, QUESTION, ROOT, SUNNY, Tools, _start, _stop, record_once
 
 from mockllm.config import Settings
 from mockllm.core.fixtures import check_files
@@ -98,27 +98,8 @@ def test_record_a_responses_loop_once_and_replay_it_any_number_of_times(tmp_path
     replay server with another seed gives the same calls (ids, names, arguments) and the same answer,
     chained or stateless, streamed or not, run after run."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    (tmp_path / "upstream").mkdir()
-    (tmp_path / "upstream" / "loop.yaml").write_text(LOOP_FIXTURES)
     out = tmp_path / "recorded"
-    upstream, upstream_url = _start(
-        ["mockllm", "serve", "--port", "0", "--seed", "5", "--fixtures", str(tmp_path / "upstream")],
-        r"listening on (\S+)",
-        env,
-    )
-    try:
-        recorder, recorder_url = _start(
-            ["mockllm", "record", "--upstream", upstream_url, "--out", str(out), "--port", "0"],
-            r"recording on (\S+)",
-            env,
-        )
-        try:
-            recorded = run_loop(recorder_url, stream=True, chained=True)
-        finally:
-            stdout, stderr = _stop(recorder)
-        assert recorder.returncode == 0 and "recorded 3 exchange(s)" in stdout, stderr
-    finally:
-        _stop(upstream)
+    recorded = record_once(tmp_path, out, lambda url: run_loop(url, stream=True, chained=True))
     assert len(recorded) == 3 and all(c[0].startswith("call_") for _, calls in recorded for c in calls)
 
     fixtures = [f for p in sorted(out.glob("0*.yaml")) for f in yaml.safe_load(p.read_text())["fixtures"]]

@@ -167,6 +167,14 @@ class ApiError(Exception):
         )
 
     @classmethod
+    def body_not_an_object(cls, body: Any) -> ApiError:
+        """Valid JSON that is not an object. OpenAI's answer is unrecorded; this keeps the invalid_type
+        template so clients see which part of the request was wrong."""
+        return cls(
+            400, f"Invalid type for 'body': expected an object, but got {type_name(body)} instead.", code="invalid_type"
+        )
+
+    @classmethod
     def missing(cls, param: str) -> ApiError:
         return cls(400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
 

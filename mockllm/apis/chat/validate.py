@@ -44,7 +44,7 @@ from ...core.conversation import (
     ToolChoice,
     ToolSpec,
 )
-from ...core.errors import ApiError, _echo, _render_value, type_name
+from ...core.errors import ApiError, _echo, _render_value
 
 __all__ = [
     "KNOWN_PARAMS",
@@ -937,13 +937,7 @@ def validate_chat_request(
     (``vision.py``) and check strict JSON schemas (``structured.py``); None skips that inspection.
     """
     if type(body) is not dict:
-        # Valid JSON that is not an object. OpenAI's answer is unrecorded; this keeps the invalid_type
-        # template so clients see which part of the request was wrong.
-        raise ApiError(
-            400,
-            f"Invalid type for 'body': expected an object, but got {type_name(body)} instead.",
-            code="invalid_type",
-        )
+        raise ApiError.body_not_an_object(body)
     get = body.get
 
     # 1. required parameters (captured order: they beat unknown keys)

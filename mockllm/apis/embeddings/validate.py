@@ -20,7 +20,7 @@ from ...core import tokens
 from ...core.auth import bearer_key
 from ...core.catalog import Catalog, ModelInfo
 from ...core.conversation import ImageInfo, ResponseFormat
-from ...core.errors import ApiError, type_name
+from ...core.errors import ApiError
 
 __all__ = [
     "MAX_ITEMS",
@@ -178,11 +178,7 @@ def validate_embedding_request(
 ) -> tuple[EmbeddingRequest, ModelInfo]:
     """Check a parsed ``/v1/embeddings`` body; return the request and its model, or raise ApiError."""
     if type(body) is not dict:
-        raise ApiError(
-            400,
-            f"Invalid type for 'body': expected an object, but got {type_name(body)} instead.",
-            code="invalid_type",
-        )
+        raise ApiError.body_not_an_object(body)
     get = body.get
     model_id = get("model")
     if model_id is None or model_id == "":

@@ -485,7 +485,7 @@ def validate_responses_request(
     (``input_tokens`` takes only :data:`CONTEXT_PARAMS`, and counts an empty one).
     """
     if type(body) is not dict:
-        raise ApiError(400, "Invalid type for 'body': expected an object.", code="invalid_type")
+        raise ApiError.body_not_an_object(body)
     get = body.get
     lowered = {k.lower(): v for k, v in headers.items()}
     session = lowered.get("x-mockllm-session")
