@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import importlib.util
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -109,18 +110,25 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     return enc
 
 
-def warm(names: Iterable[str] = ("o200k_base",), *, also: Iterable[Callable[[], object]] = ()) -> threading.Thread:
+def warm(
+    names: Iterable[str] = ("o200k_base",), *, also: Iterable[Callable[[], object]] = (), also_after_s: float = 0.0
+) -> threading.Thread:
     """Load encodings in a daemon thread, so start-up returns at once and the first request rarely waits.
 
     Only ``o200k_base`` by default: it serves every current model (and other vendors' models, as an
     approximation). ``cl100k_base`` (gpt-4, gpt-3.5) costs ~35 MB and loads on its first use instead.
+    ``also`` are other slow first uses (Faker, for JSON-schema answers), run ``also_after_s`` seconds after
+    the tokenizer is ready: they hold the GIL for ~100 ms, which a first request arriving right after
+    start-up (a test suite's) should not wait behind, since it needs only the tokenizer.
     """
     names, also = tuple(names), tuple(also)
 
     def run() -> None:
         for name in names:
             get_encoding(name)
-        for step in also:  # other slow first uses (Faker), after the tokenizer every request needs
+        if also and also_after_s > 0:
+            time.sleep(also_after_s)
+        for step in also:
             step()
 
     thread = threading.Thread(target=run, name="mockllm-tokenizers", daemon=True)
