@@ -265,3 +265,52 @@ def token_byte_pieces(tokens: Sequence[int], encoding: str) -> list[bytes]:
     if table is None:
         table = _token_bytes[encoding] = _TokenBytes(encoding)
     return [table[t] for t in tokens]
+
+
+def stream_pieces(token_list: list[int], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
+    """Split tokens into text pieces of ``per_chunk`` tokens, never splitting a UTF-8 character: what every
+    API's stream sends as its deltas (chat chunks, Responses and Messages delta events).
+
+    Returns the pieces and the number of tokens each carries. A token that ends inside a multi-byte
+    character is carried into the next piece, as OpenAI's own streams do; trailing bytes that never
+    complete are dropped, matching ``shaping.safe_text``. The bytes of every token come from one call
+    into the tokenizer, which is what keeps long streams cheap.
+    """
+    raw = token_byte_pieces(token_list, encoding)
+    if per_chunk == 1:
+        try:  # the common case: every token is whole characters
+            return [piece.decode("utf-8") for piece in raw], [1] * len(raw)
+        except UnicodeDecodeError:
+            pass
+    counts_in = [1] * len(raw)
+    if per_chunk > 1:
+        raw = [b"".join(raw[i : i + per_chunk]) for i in range(0, len(raw), per_chunk)]
+        counts_in = [min(per_chunk, len(token_list) - i) for i in range(0, len(token_list), per_chunk)]
+    texts: list[str] = []
+    counts: list[int] = []
+    pending = b""
+    carried = 0
+    for data, count in zip(raw, counts_in, strict=True):
+        if pending:
+            data = pending + data
+            count += carried
+            pending, carried = b"", 0
+        try:
+            texts.append(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            if exc.reason != "unexpected end of data":
+                pending, carried = data, count  # invalid mid-sequence: wait for more bytes
+                continue
+            if exc.start == 0:
+                pending, carried = data, count
+                continue
+            texts.append(data[: exc.start].decode("utf-8"))
+            pending, carried = data[exc.start :], 0
+        counts.append(count)
+    if carried:
+        if counts:
+            counts[-1] += carried
+        else:
+            texts.append("")
+            counts.append(carried)
+    return texts, counts

@@ -167,54 +167,6 @@ class StreamPlan:
         return (prefix + prefix.join(bodies)).encode() + _DONE
 
 
-def _pieces(token_list: list[int], encoding: str, per_chunk: int) -> tuple[list[str], list[int]]:
-    """Split tokens into text pieces of ``per_chunk`` tokens, never splitting a UTF-8 character.
-
-    Returns the pieces and the number of tokens each carries. A token that ends inside a multi-byte
-    character is carried into the next piece, as OpenAI's own streams do; trailing bytes that never
-    complete are dropped, matching ``shaping.safe_text``. The bytes of every token come from one call
-    into the tokenizer, which is what keeps long streams cheap.
-    """
-    raw = tokens.token_byte_pieces(token_list, encoding)
-    if per_chunk == 1:
-        try:  # the common case: every token is whole characters
-            return [piece.decode("utf-8") for piece in raw], [1] * len(raw)
-        except UnicodeDecodeError:
-            pass
-    counts_in = [1] * len(raw)
-    if per_chunk > 1:
-        raw = [b"".join(raw[i : i + per_chunk]) for i in range(0, len(raw), per_chunk)]
-        counts_in = [min(per_chunk, len(token_list) - i) for i in range(0, len(token_list), per_chunk)]
-    texts: list[str] = []
-    counts: list[int] = []
-    pending = b""
-    carried = 0
-    for data, count in zip(raw, counts_in, strict=True):
-        if pending:
-            data = pending + data
-            count += carried
-            pending, carried = b"", 0
-        try:
-            texts.append(data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            if exc.reason != "unexpected end of data":
-                pending, carried = data, count  # invalid mid-sequence: wait for more bytes
-                continue
-            if exc.start == 0:
-                pending, carried = data, count
-                continue
-            texts.append(data[: exc.start].decode("utf-8"))
-            pending, carried = data[exc.start :], 0
-        counts.append(count)
-    if carried:
-        if counts:
-            counts[-1] += carried
-        else:
-            texts.append("")
-            counts.append(carried)
-    return texts, counts
-
-
 _str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
 
 
@@ -244,7 +196,7 @@ class _ChoiceEvents:
 
     def texts(self, token_list: list[int], lead: str, tail: str, kind: str) -> None:
         """One event per text piece of ``token_list``, between ``lead`` and ``tail``."""
-        texts, sizes = _pieces(token_list, self.encoding, self.chunk)
+        texts, sizes = tokens.stream_pieces(token_list, self.encoding, self.chunk)
         self.shapes.extend([self.shape(lead, tail)] * len(texts))
         self.pieces.extend([_str(t) for t in texts])
         self.kinds.extend([kind] * len(texts))
@@ -318,7 +270,7 @@ def stream_plan(
             if choice.logprobs is None:
                 texts_of(choice.content_tokens, lead, content_tail + no_lp, "content")
             else:
-                texts, sizes = _pieces(choice.content_tokens, completion.encoding, completion.chunk_tokens)
+                texts, sizes = tokens.stream_pieces(choice.content_tokens, completion.encoding, completion.chunk_tokens)
                 position = 0
                 for text, size in zip(texts, sizes, strict=True):
                     lp = _dumps(choice.logprobs[position : position + size])

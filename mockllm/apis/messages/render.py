@@ -21,7 +21,6 @@ from pydantic_core import from_json
 from ...core import tokens
 from ...core.shaping import Choice, Completion
 from ...core.surface import EventPlan
-from ..chat.render import _pieces
 
 __all__ = ["message_object", "message_stream", "signature", "stop_reason", "tool_input"]
 
@@ -248,5 +247,5 @@ def _deltas(plan: MessagesPlan, prefix: str, token_list: list[int], encoding: st
         if None not in escaped:  # the common case: every token is whole characters
             plan.run(prefix, "}}\n\n", escaped, kind, [1] * len(escaped))  # type: ignore[arg-type]
             return
-    texts, counts = _pieces(token_list, encoding, per_chunk)
+    texts, counts = tokens.stream_pieces(token_list, encoding, per_chunk)
     plan.run(prefix, "}}\n\n", [_str(text) for text in texts], kind, counts)

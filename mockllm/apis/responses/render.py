@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...core import tokens
 from ...core.catalog import ModelInfo
 from ...core.ids import RequestIds
 from ...core.shaping import Choice, Completion
 from ...core.surface import EventPlan
-from ..chat.render import _pieces
 from .validate import ParsedResponseRequest
 
 __all__ = ["TextEventPlan", "response_object", "response_stream", "summary_text"]
@@ -183,7 +183,7 @@ def _escaped_pieces(token_list: tuple[int, ...], encoding: str, per_chunk: int) 
     """The delta pieces of a token sequence (``per_chunk`` tokens each, never splitting a UTF-8 character)
     as JSON strings, and the tokens each carries. A pure function of the tokens, memoised: a suite or a
     load test sends the same request again and again, and the generator's answer to it is memoised too."""
-    texts, counts = _pieces(list(token_list), encoding, per_chunk)
+    texts, counts = tokens.stream_pieces(list(token_list), encoding, per_chunk)
     return [_str(text) for text in texts], counts
 
 
