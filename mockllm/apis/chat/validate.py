@@ -26,7 +26,6 @@ because it needs token counts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -44,7 +43,20 @@ from ...core.conversation import (
     ToolChoice,
     ToolSpec,
 )
-from ...core.errors import ApiError, _echo, _render_value
+from ...core.errors import ApiError, _render_value
+from ..openai_params import (
+    check_boolean,
+    check_decimal,
+    check_enum,
+    check_integer,
+    check_metadata,
+    check_name,
+    check_object,
+    check_string,
+    only_when,
+    or_list,
+    unknown_member,
+)
 
 __all__ = [
     "KNOWN_PARAMS",
@@ -96,14 +108,14 @@ class ParamRule:
         """Return ``value`` (floats for numbers) or raise the ApiError OpenAI's templates would give."""
         kind = self.kind
         if kind == "int":
-            return _integer(value, param, self.min, self.max)
+            return check_integer(value, param, self.min, self.max)
         if kind == "number":
-            return _decimal(value, param, self.min, self.max)
+            return check_decimal(value, param, self.min, self.max)
         if kind == "bool":
-            return _boolean(value, param)
+            return check_boolean(value, param)
         if kind == "enum":
-            return _enum(value, param, self.choices)
-        return _string(value, param, self.max_length)
+            return check_enum(value, param, self.choices)
+        return check_string(value, param, self.max_length)
 
 
 Range = tuple[float, float, bool, bool]  # min, max, min_inclusive, max_inclusive
@@ -134,124 +146,6 @@ class Dialect:
 
 
 OPENAI = Dialect()
-
-# ----- small value checkers (OpenAI's generic templates) --------------------------------------------------
-
-
-def _or_list(values: Sequence[str]) -> str:
-    """``'a', 'b', or 'c'``: how OpenAI's invalid-type messages list an enum's values."""
-    quoted = [f"'{v}'" for v in values]
-    if len(quoted) <= 2:
-        return " or ".join(quoted)
-    return ", ".join(quoted[:-1]) + f", or {quoted[-1]}"
-
-
-def _decimal(
-    value: Any, param: str, lo: float | None, hi: float | None, lo_inc: bool = True, hi_inc: bool = True
-) -> float:
-    """A JSON number (ints accepted as decimals, booleans are not numbers) within [lo, hi]."""
-    tv = type(value)
-    if tv is not float and tv is not int:
-        raise ApiError.invalid_type(param, "a decimal", value)
-    if lo is not None and (value < lo or (not lo_inc and value == lo)):
-        if lo_inc:
-            raise ApiError.below_min(param, lo, value, integer=False)
-        raise _exclusive(param, ">", lo, value, "below minimum", "decimal_below_min_value")
-    if hi is not None and (value > hi or (not hi_inc and value == hi)):
-        if hi_inc:
-            raise ApiError.above_max(param, hi, value, integer=False)
-        raise _exclusive(param, "<", hi, value, "above maximum", "decimal_above_max_value")
-    return float(value)
-
-
-def _exclusive(param: str, op: str, bound: float, value: Any, what: str, code: str) -> ApiError:
-    """OpenAI's decimal template with a strict bound (OpenSearch's ``[0, 2)`` temperature)."""
-    return ApiError(
-        400,
-        f"Invalid '{param}': decimal {what} value. Expected a value {op} {_render_value(bound)}, "
-        f"but got {_render_value(value)} instead.",
-        param=param,
-        code=code,
-    )
-
-
-def _integer(value: Any, param: str, lo: float | None = None, hi: float | None = None) -> int:
-    """A JSON integer; ``1.0`` is rejected like OpenAI does (it is a decimal on the wire)."""
-    if type(value) is not int:
-        raise ApiError.invalid_type(param, "an integer", value)
-    if lo is not None and value < lo:
-        raise ApiError.below_min(param, lo, value, integer=True)
-    if hi is not None and value > hi:
-        raise ApiError.above_max(param, hi, value, integer=True)
-    return value
-
-
-def _boolean(value: Any, param: str) -> bool:
-    if type(value) is not bool:
-        raise ApiError.invalid_type(param, "a boolean", value)
-    return value
-
-
-def _string(value: Any, param: str, max_length: int | None = None) -> str:
-    if type(value) is not str:
-        raise ApiError.invalid_type(param, "a string", value)
-    if max_length is not None and len(value) > max_length:
-        raise ApiError.string_too_long(param, max_length, len(value))
-    return value
-
-
-def _enum(value: Any, param: str, choices: Sequence[str], accepted: frozenset[str] = frozenset()) -> str:
-    """A string among ``choices`` (``accepted`` adds values taken but not advertised in the message)."""
-    if type(value) is not str:
-        raise ApiError.invalid_type(param, f"one of {_or_list(choices)}", value)
-    if value not in choices and value not in accepted:
-        raise ApiError.invalid_value(param, value, choices)
-    return value
-
-
-def _object(value: Any, param: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise ApiError.invalid_type(param, "an object", value)
-    return value
-
-
-_NAME_RE = re.compile(r"[a-zA-Z0-9_-]+")
-
-
-def _name(value: Any, param: str) -> str:
-    """A function / schema name: ``^[a-zA-Z0-9_-]+$``, 1-64 characters, with OpenAI's wording."""
-    if type(value) is not str:
-        raise ApiError.invalid_type(param, "a string", value)
-    if not value:
-        raise ApiError(
-            400,
-            f"Invalid '{param}': empty string. Expected a string with minimum length 1, "
-            "but got an empty string instead.",
-            param=param,
-            code="empty_string",
-        )
-    if len(value) > 64:
-        raise ApiError.string_too_long(param, 64, len(value))
-    if _NAME_RE.fullmatch(value) is None:
-        raise ApiError(
-            400,
-            f"Invalid '{param}': string does not match pattern. "
-            "Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
-            param=param,
-            code="invalid_value",
-        )
-    return value
-
-
-def _only_when(param: str, other: str) -> ApiError:
-    """``The 'stream_options' parameter is only allowed when 'stream' is enabled.`` and its kin."""
-    return ApiError(400, f"The '{param}' parameter is only allowed when '{other}' is enabled.", param=param)
-
-
-def _unknown_member(param: str) -> ApiError:
-    """Unknown key inside a nested object (third-party capture: ``stream_options.bogus``)."""
-    return ApiError(400, f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
-
 
 # ----- enums (SPEC) --------------------------------------------------------------------------------------
 
@@ -384,12 +278,12 @@ def _parts(
             file = raw.get("file")
             if file is None:
                 raise ApiError.missing(f"messages[{i}].content[{j}].file")
-            parts.append(Part("file", file=_object(file, f"messages[{i}].content[{j}].file")))
+            parts.append(Part("file", file=check_object(file, f"messages[{i}].content[{j}].file")))
         else:  # refusal (assistant only)
             refusal = raw.get("refusal")
             if refusal is None:
                 raise ApiError.missing(f"messages[{i}].content[{j}].refusal")
-            parts.append(Part("refusal", text=_string(refusal, f"messages[{i}].content[{j}].refusal")))
+            parts.append(Part("refusal", text=check_string(refusal, f"messages[{i}].content[{j}].refusal")))
             refusals += 1
     if refusals and len(content) > 1:
         raise ApiError(
@@ -416,20 +310,20 @@ def _tool_calls(value: Any, i: int) -> list[str]:
         call_id = call.get("id")
         if call_id is None:
             raise ApiError.missing(f"{p}.id")
-        ids.append(_string(call_id, f"{p}.id"))
+        ids.append(check_string(call_id, f"{p}.id"))
         kind = call.get("type")
         if kind is None:
             raise ApiError.missing(f"{p}.type")
-        kind = _enum(kind, f"{p}.type", _TOOL_TYPES)
+        kind = check_enum(kind, f"{p}.type", _TOOL_TYPES)
         body = call.get(kind)
         if body is None:
             raise ApiError.missing(f"{p}.{kind}")
-        _object(body, f"{p}.{kind}")
+        check_object(body, f"{p}.{kind}")
         for member in ("name", "arguments") if kind == "function" else ("name", "input"):
             member_value = body.get(member)
             if member_value is None:
                 raise ApiError.missing(f"{p}.{kind}.{member}")
-            _string(member_value, f"{p}.{kind}.{member}")
+            check_string(member_value, f"{p}.{kind}.{member}")
     return ids
 
 
@@ -461,7 +355,7 @@ def _messages(
             raise ApiError.missing(f"messages[{i}].role")
         if role not in roles:
             if type(role) is not str:
-                raise ApiError.invalid_type(f"messages[{i}].role", f"one of {_or_list(roles)}", role)
+                raise ApiError.invalid_type(f"messages[{i}].role", f"one of {or_list(roles)}", role)
             raise ApiError.invalid_value(f"messages[{i}].role", role, roles)
         allowed = _ROLE_KEYS.get(role, _BASE_KEYS)  # a dialect may add roles: base members only
         if not allowed.issuperset(m):
@@ -480,11 +374,11 @@ def _messages(
                 call_ids = _tool_calls(raw_calls, i)
                 tool_calls = raw_calls
             if m.get("refusal") is not None:
-                _string(m["refusal"], f"messages[{i}].refusal")
+                check_string(m["refusal"], f"messages[{i}].refusal")
             if m.get("function_call") is not None:
-                _object(m["function_call"], f"messages[{i}].function_call")
+                check_object(m["function_call"], f"messages[{i}].function_call")
             if m.get("audio") is not None:
-                _object(m["audio"], f"messages[{i}].audio")
+                check_object(m["audio"], f"messages[{i}].audio")
             if m.get("annotations") is not None and type(m["annotations"]) is not list:
                 raise ApiError.invalid_type(f"messages[{i}].annotations", "an array", m["annotations"])
 
@@ -512,7 +406,7 @@ def _messages(
 
         name = m.get("name")
         if name is not None:
-            _string(name, f"messages[{i}].name")
+            check_string(name, f"messages[{i}].name")
         elif role == "function":
             raise ApiError.missing(f"messages[{i}].name")
 
@@ -521,7 +415,7 @@ def _messages(
             raw_id = m.get("tool_call_id")
             if raw_id is None:
                 raise ApiError.missing(f"messages[{i}].tool_call_id")
-            tool_call_id = _string(raw_id, f"messages[{i}].tool_call_id")
+            tool_call_id = check_string(raw_id, f"messages[{i}].tool_call_id")
             if pending is None or tool_call_id not in pending:
                 raise _orphan_tool_error(i)
             del pending[tool_call_id]
@@ -593,27 +487,27 @@ def _tools(value: Any, check_strict_schema: StrictSchemaCheck | None) -> tuple[T
         kind = tool.get("type")
         if kind is None:
             raise ApiError.missing(f"tools[{i}].type")
-        kind = _enum(kind, f"tools[{i}].type", _TOOL_TYPES)
+        kind = check_enum(kind, f"tools[{i}].type", _TOOL_TYPES)
         body = tool.get(kind)
         if body is None:
             raise ApiError.missing(f"tools[{i}].{kind}")
-        _object(body, f"tools[{i}].{kind}")
+        check_object(body, f"tools[{i}].{kind}")
         raw_name = body.get("name")
         if raw_name is None:
             raise ApiError.missing(f"tools[{i}].{kind}.name")
-        name = _name(raw_name, f"tools[{i}].{kind}.name")
+        name = check_name(raw_name, f"tools[{i}].{kind}.name")
         description = body.get("description")
         if description is not None:
-            _string(description, f"tools[{i}].{kind}.description")
+            check_string(description, f"tools[{i}].{kind}.description")
         parameters: dict[str, Any] | None = None
         strict = False
         if kind == "function":
             if body.get("parameters") is not None:
-                parameters = _object(body["parameters"], f"tools[{i}].function.parameters")
+                parameters = check_object(body["parameters"], f"tools[{i}].function.parameters")
             if body.get("strict") is not None:
-                strict = _boolean(body["strict"], f"tools[{i}].function.strict")
+                strict = check_boolean(body["strict"], f"tools[{i}].function.strict")
         elif body.get("format") is not None:
-            _object(body["format"], f"tools[{i}].custom.format")
+            check_object(body["format"], f"tools[{i}].custom.format")
         if name in seen:
             raise ApiError(
                 400,
@@ -647,15 +541,15 @@ def _functions(value: Any) -> tuple[ToolSpec, ...]:
         raise ApiError.array_too_long("functions", 128, len(value))
     specs: list[ToolSpec] = []
     for i, fn in enumerate(value):
-        _object(fn, f"functions[{i}]")
+        check_object(fn, f"functions[{i}]")
         if fn.get("name") is None:
             raise ApiError.missing(f"functions[{i}].name")
-        name = _name(fn["name"], f"functions[{i}].name")
+        name = check_name(fn["name"], f"functions[{i}].name")
         description = parameters = None
         if fn.get("description") is not None:
-            description = _string(fn["description"], f"functions[{i}].description")
+            description = check_string(fn["description"], f"functions[{i}].description")
         if fn.get("parameters") is not None:
-            parameters = _object(fn["parameters"], f"functions[{i}].parameters")
+            parameters = check_object(fn["parameters"], f"functions[{i}].parameters")
         specs.append(ToolSpec(name, "function", description, parameters))
     return tuple(specs)
 
@@ -667,18 +561,18 @@ def _tool_choice_shape(value: Any) -> tuple[str, str | None, tuple[tuple[str, st
     gets OpenAI's generated wording, doubled "one of" included (third-party capture).
     """
     if type(value) is str:
-        return _enum(value, "tool_choice", _TOOL_CHOICE_MODES), None, None
+        return check_enum(value, "tool_choice", _TOOL_CHOICE_MODES), None, None
     if type(value) is not dict:
-        raise ApiError.invalid_type("tool_choice", f"one of one of {_or_list(_TOOL_CHOICE_MODES)} or object", value)
+        raise ApiError.invalid_type("tool_choice", f"one of one of {or_list(_TOOL_CHOICE_MODES)} or object", value)
     kind = value.get("type")
     if kind == "allowed_tools":
         allowed = value.get("allowed_tools")
         if allowed is None:
             raise ApiError.missing("tool_choice.allowed_tools")
-        _object(allowed, "tool_choice.allowed_tools")
+        check_object(allowed, "tool_choice.allowed_tools")
         if allowed.get("mode") is None:
             raise ApiError.missing("tool_choice.allowed_tools.mode")
-        mode = _enum(allowed["mode"], "tool_choice.allowed_tools.mode", ("auto", "required"))
+        mode = check_enum(allowed["mode"], "tool_choice.allowed_tools.mode", ("auto", "required"))
         tools = allowed.get("tools")
         if tools is None:
             raise ApiError.missing("tool_choice.allowed_tools.tools")
@@ -687,32 +581,32 @@ def _tool_choice_shape(value: Any) -> tuple[str, str | None, tuple[tuple[str, st
         pairs: list[tuple[str, str]] = []
         for k, tool in enumerate(tools):
             p = f"tool_choice.allowed_tools.tools[{k}]"
-            _object(tool, p)
-            tool_kind = _enum(tool.get("type", "function"), f"{p}.type", _TOOL_TYPES)
+            check_object(tool, p)
+            tool_kind = check_enum(tool.get("type", "function"), f"{p}.type", _TOOL_TYPES)
             body = tool.get(tool_kind)
             if body is None:
                 raise ApiError.missing(f"{p}.{tool_kind}")
-            _object(body, f"{p}.{tool_kind}")
+            check_object(body, f"{p}.{tool_kind}")
             if body.get("name") is None:
                 raise ApiError.missing(f"{p}.{tool_kind}.name")
-            pairs.append((tool_kind, _string(body["name"], f"{p}.{tool_kind}.name")))
+            pairs.append((tool_kind, check_string(body["name"], f"{p}.{tool_kind}.name")))
         return mode, None, tuple(pairs)
     if kind == "custom":
         custom = value.get("custom")
         if custom is None:
             raise ApiError.missing("tool_choice.custom")
-        _object(custom, "tool_choice.custom")
+        check_object(custom, "tool_choice.custom")
         if custom.get("name") is None:
             raise ApiError.missing("tool_choice.custom.name")
-        return "required", _string(custom["name"], "tool_choice.custom.name"), (("custom", custom["name"]),)
+        return "required", check_string(custom["name"], "tool_choice.custom.name"), (("custom", custom["name"]),)
     # function form (also what a missing or unknown type is read as, per the third-party capture)
     function = value.get("function")
     if function is None:
         raise ApiError.missing("tool_choice.function")
-    _object(function, "tool_choice.function")
+    check_object(function, "tool_choice.function")
     if function.get("name") is None:
         raise ApiError.missing("tool_choice.function.name")
-    name = _string(function["name"], "tool_choice.function.name")
+    name = check_string(function["name"], "tool_choice.function.name")
     if kind is None:
         raise ApiError.missing("tool_choice.type")
     if kind != "function":
@@ -733,11 +627,11 @@ def _no_such_function(name: str, param: str = "function_call") -> ApiError:
 
 
 def _response_format(value: Any, check_strict_schema: StrictSchemaCheck | None) -> ResponseFormat:
-    _object(value, "response_format")
+    check_object(value, "response_format")
     kind = value.get("type")
     if kind is None:
         raise ApiError.missing("response_format.type")
-    kind = _enum(kind, "response_format.type", _RESPONSE_FORMATS)
+    kind = check_enum(kind, "response_format.type", _RESPONSE_FORMATS)
     if kind == "text":
         return _TEXT_FORMAT
     if kind == "json_object":
@@ -745,17 +639,17 @@ def _response_format(value: Any, check_strict_schema: StrictSchemaCheck | None) 
     spec = value.get("json_schema")
     if spec is None:
         raise ApiError.missing("response_format.json_schema")
-    _object(spec, "response_format.json_schema")
+    check_object(spec, "response_format.json_schema")
     if spec.get("name") is None:
         raise ApiError.missing("response_format.json_schema.name")
-    name = _name(spec["name"], "response_format.json_schema.name")
+    name = check_name(spec["name"], "response_format.json_schema.name")
     if spec.get("description") is not None:
-        _string(spec["description"], "response_format.json_schema.description")
+        check_string(spec["description"], "response_format.json_schema.description")
     schema = spec.get("schema")
     if schema is not None:
-        _object(schema, "response_format.json_schema.schema")
+        check_object(schema, "response_format.json_schema.schema")
     strict = spec.get("strict")
-    strict = False if strict is None else _boolean(strict, "response_format.json_schema.strict")
+    strict = False if strict is None else check_boolean(strict, "response_format.json_schema.strict")
     if strict and schema is not None and check_strict_schema is not None:
         # As the real API's bodies quoted in bug reports show (PROTOCOL-responses.md §strict): chat names
         # the whole ``response_format``, with code null; the Responses API names ``text.format.schema``.
@@ -767,33 +661,9 @@ _TEXT_FORMAT = ResponseFormat()
 _JSON_OBJECT_FORMAT = ResponseFormat("json_object")
 
 
-def _metadata(value: Any) -> None:
-    """At most 16 pairs, keys <= 64 chars, string values <= 512 chars (SPEC; wording from a capture)."""
-    if type(value) is not dict:
-        raise ApiError.invalid_type("metadata", "a metadata object", value)
-    if len(value) > 16:
-        raise ApiError(
-            400,
-            "Invalid 'metadata': too many properties. Expected an object with at most 16 properties, "
-            f"but got an object with {len(value)} properties instead.",
-            param="metadata",
-            code="object_above_max_properties",
-        )
-    for key, item in value.items():
-        if len(key) > 64:
-            raise ApiError(
-                400,
-                f"Invalid property name in 'metadata': '{_echo(key)}' is too long. Expected a string with "
-                f"maximum length 64, but got a string with length {len(key)} instead.",
-                param=f"metadata.{key}",
-                code="property_name_above_max_length",
-            )
-        _string(item, f"metadata.{key}", 512)
-
-
 def _logit_bias(value: Any) -> None:
     """Token-id strings to integers in [-100, 100]; the key wording is a 2023 OpenAI message."""
-    _object(value, "logit_bias")
+    check_object(value, "logit_bias")
     for key, bias in value.items():
         if not key.isdigit() or not key.isascii():
             raise ApiError(
@@ -801,7 +671,7 @@ def _logit_bias(value: Any) -> None:
                 f"Invalid key in 'logit_bias': {key}. You should only be submitting non-negative integers.",
                 param="logit_bias",
             )
-        _integer(bias, f"logit_bias.{key}", -100, 100)
+        check_integer(bias, f"logit_bias.{key}", -100, 100)
 
 
 def _stop(value: Any) -> tuple[str, ...]:
@@ -814,17 +684,17 @@ def _stop(value: Any) -> tuple[str, ...]:
     if len(value) > 4:
         raise ApiError.array_too_long("stop", 4, len(value))
     for k, item in enumerate(value):
-        _string(item, f"stop[{k}]")
+        check_string(item, f"stop[{k}]")
     return tuple(value)
 
 
 def _stream_options(value: Any) -> dict[str, Any]:
-    _object(value, "stream_options")
+    check_object(value, "stream_options")
     for key, item in value.items():
         if key not in ("include_usage", "include_obfuscation"):
-            raise _unknown_member(f"stream_options.{key}")
+            raise unknown_member(f"stream_options.{key}")
         if item is not None:
-            _boolean(item, f"stream_options.{key}")
+            check_boolean(item, f"stream_options.{key}")
     return value
 
 
@@ -832,51 +702,51 @@ def _modalities(value: Any) -> tuple[str, ...]:
     if type(value) is not list:
         raise ApiError.invalid_type("modalities", "an array of strings", value)
     for k, item in enumerate(value):
-        _enum(item, f"modalities[{k}]", _MODALITIES)
+        check_enum(item, f"modalities[{k}]", _MODALITIES)
     return tuple(value)
 
 
 def _audio(value: Any) -> None:
-    _object(value, "audio")
+    check_object(value, "audio")
     voice = value.get("voice")
     if voice is None:
         raise ApiError.missing("audio.voice")
     if type(voice) is dict:
         if voice.get("id") is None:
             raise ApiError.missing("audio.voice.id")
-        _string(voice["id"], "audio.voice.id")
+        check_string(voice["id"], "audio.voice.id")
     else:
-        _string(voice, "audio.voice")
+        check_string(voice, "audio.voice")
     if value.get("format") is None:
         raise ApiError.missing("audio.format")
-    _enum(value["format"], "audio.format", _AUDIO_FORMATS)
+    check_enum(value["format"], "audio.format", _AUDIO_FORMATS)
 
 
 def _web_search_options(value: Any) -> dict[str, Any]:
-    _object(value, "web_search_options")
+    check_object(value, "web_search_options")
     size = value.get("search_context_size")
     if size is not None:
-        _enum(size, "web_search_options.search_context_size", _CONTEXT_SIZES)
+        check_enum(size, "web_search_options.search_context_size", _CONTEXT_SIZES)
     location = value.get("user_location")
     if location is not None:
-        _object(location, "web_search_options.user_location")
+        check_object(location, "web_search_options.user_location")
         if location.get("type") is None:
             raise ApiError.missing("web_search_options.user_location.type")
-        _enum(location["type"], "web_search_options.user_location.type", ("approximate",))
+        check_enum(location["type"], "web_search_options.user_location.type", ("approximate",))
         if location.get("approximate") is None:
             raise ApiError.missing("web_search_options.user_location.approximate")
-        approximate = _object(location["approximate"], "web_search_options.user_location.approximate")
+        approximate = check_object(location["approximate"], "web_search_options.user_location.approximate")
         for key in ("country", "region", "city", "timezone"):
             if approximate.get(key) is not None:
-                _string(approximate[key], f"web_search_options.user_location.approximate.{key}")
+                check_string(approximate[key], f"web_search_options.user_location.approximate.{key}")
     return value
 
 
 def _prediction(value: Any) -> None:
-    _object(value, "prediction")
+    check_object(value, "prediction")
     if value.get("type") is None:
         raise ApiError.missing("prediction.type")
-    _enum(value["type"], "prediction.type", ("content",))
+    check_enum(value["type"], "prediction.type", ("content",))
     content = value.get("content")
     if content is None:
         raise ApiError.missing("prediction.content")
@@ -887,33 +757,33 @@ def _prediction(value: Any) -> None:
     if not content:
         raise ApiError.empty_array("prediction.content")
     for k, part in enumerate(content):
-        _object(part, f"prediction.content[{k}]")
+        check_object(part, f"prediction.content[{k}]")
         if part.get("type") is None:
             raise ApiError.missing(f"prediction.content[{k}].type")
-        _enum(part["type"], f"prediction.content[{k}].type", ("text",))
+        check_enum(part["type"], f"prediction.content[{k}].type", ("text",))
         if part.get("text") is None:
             raise ApiError.missing(f"prediction.content[{k}].text")
-        _string(part["text"], f"prediction.content[{k}].text")
+        check_string(part["text"], f"prediction.content[{k}].text")
 
 
 def _moderation(value: Any) -> None:
-    _object(value, "moderation")
+    check_object(value, "moderation")
     if value.get("model") is None:
         raise ApiError.missing("moderation.model")
-    _string(value["model"], "moderation.model")
+    check_string(value["model"], "moderation.model")
     if value.get("policy") is not None:
-        _object(value["policy"], "moderation.policy")
+        check_object(value["policy"], "moderation.policy")
 
 
 def _prompt_cache_options(value: Any) -> None:
-    _object(value, "prompt_cache_options")
+    check_object(value, "prompt_cache_options")
     for key, item in value.items():
         if key == "ttl":
-            _enum(item, "prompt_cache_options.ttl", ("30m",))
+            check_enum(item, "prompt_cache_options.ttl", ("30m",))
         elif key == "mode":
-            _enum(item, "prompt_cache_options.mode", ("implicit", "explicit"))
+            check_enum(item, "prompt_cache_options.mode", ("implicit", "explicit"))
         else:
-            raise _unknown_member(f"prompt_cache_options.{key}")
+            raise unknown_member(f"prompt_cache_options.{key}")
 
 
 # ----- the entry point --------------------------------------------------------------------------------
@@ -964,52 +834,52 @@ def validate_chat_request(
         raise ApiError.empty_array("messages")
 
     if (v := get("metadata")) is not None:
-        _metadata(v)
+        check_metadata(v)
     top_logprobs = get("top_logprobs")
     if top_logprobs is not None:
-        _integer(top_logprobs, "top_logprobs", 0, 20)
+        check_integer(top_logprobs, "top_logprobs", 0, 20)
     temperature = get("temperature")
     if temperature is not None:
         lo, hi, lo_inc, hi_inc = dialect.temperature_range
-        temperature = _decimal(temperature, "temperature", lo, hi, lo_inc, hi_inc)
+        temperature = check_decimal(temperature, "temperature", lo, hi, lo_inc, hi_inc)
     top_p = get("top_p")
     if top_p is not None:
         lo, hi, lo_inc, hi_inc = dialect.top_p_range
-        top_p = _decimal(top_p, "top_p", lo, hi, lo_inc, hi_inc)
+        top_p = check_decimal(top_p, "top_p", lo, hi, lo_inc, hi_inc)
     user = get("user")
     if user is not None:
-        _string(user, "user", 64)
+        check_string(user, "user", 64)
     if (v := get("safety_identifier")) is not None:
-        _string(v, "safety_identifier", 64)
+        check_string(v, "safety_identifier", 64)
     if (v := get("prompt_cache_key")) is not None:
-        _string(v, "prompt_cache_key")
+        check_string(v, "prompt_cache_key")
     if (v := get("prompt_cache_retention")) is not None:
         if type(v) is not str:
-            raise ApiError.invalid_type("prompt_cache_retention", f"one of {_or_list(_CACHE_RETENTIONS)}", v)
+            raise ApiError.invalid_type("prompt_cache_retention", f"one of {or_list(_CACHE_RETENTIONS)}", v)
         if v not in _CACHE_RETENTIONS:
             raise ApiError(400, "Invalid prompt_cache_retention argument", param="prompt_cache_retention")
     if (v := get("prompt_cache_options")) is not None:
         _prompt_cache_options(v)
     service_tier = get("service_tier")
     if service_tier is not None:
-        _enum(service_tier, "service_tier", _SERVICE_TIERS, _SERVICE_TIERS_EXTRA)
+        check_enum(service_tier, "service_tier", _SERVICE_TIERS, _SERVICE_TIERS_EXTRA)
     modalities: tuple[str, ...] = ()
     if (v := get("modalities")) is not None:
         modalities = _modalities(v)
     if (v := get("verbosity")) is not None:
-        _enum(v, "verbosity", _VERBOSITIES)
+        check_enum(v, "verbosity", _VERBOSITIES)
     reasoning_effort = get("reasoning_effort")
     if reasoning_effort is not None:
-        _enum(reasoning_effort, "reasoning_effort", _REASONING_EFFORTS)
+        check_enum(reasoning_effort, "reasoning_effort", _REASONING_EFFORTS)
     max_completion_tokens = get("max_completion_tokens")
     if max_completion_tokens is not None:
-        _integer(max_completion_tokens, "max_completion_tokens", 1)
+        check_integer(max_completion_tokens, "max_completion_tokens", 1)
     frequency_penalty = get("frequency_penalty")
     if frequency_penalty is not None:
-        frequency_penalty = _decimal(frequency_penalty, "frequency_penalty", -2, 2)
+        frequency_penalty = check_decimal(frequency_penalty, "frequency_penalty", -2, 2)
     presence_penalty = get("presence_penalty")
     if presence_penalty is not None:
-        presence_penalty = _decimal(presence_penalty, "presence_penalty", -2, 2)
+        presence_penalty = check_decimal(presence_penalty, "presence_penalty", -2, 2)
     web_search_options = get("web_search_options")
     if web_search_options is not None:
         _web_search_options(web_search_options)
@@ -1020,28 +890,28 @@ def validate_chat_request(
     if audio is not None:
         _audio(audio)
     if (v := get("store")) is not None:
-        _boolean(v, "store")
+        check_boolean(v, "store")
     if (v := get("moderation")) is not None:
         _moderation(v)
     stream = get("stream")
-    stream = False if stream is None else _boolean(stream, "stream")
+    stream = False if stream is None else check_boolean(stream, "stream")
     stop: tuple[str, ...] = ()
     if (v := get("stop")) is not None:
         stop = _stop(v)
     if (v := get("logit_bias")) is not None:
         _logit_bias(v)
     logprobs = get("logprobs")
-    logprobs = False if logprobs is None else _boolean(logprobs, "logprobs")
+    logprobs = False if logprobs is None else check_boolean(logprobs, "logprobs")
     max_tokens = get("max_tokens")
     if max_tokens is not None:
-        _integer(max_tokens, "max_tokens", 1)
+        check_integer(max_tokens, "max_tokens", 1)
     n = get("n")
-    n = 1 if n is None else _integer(n, "n", 1, 128)
+    n = 1 if n is None else check_integer(n, "n", 1, 128)
     if (v := get("prediction")) is not None:
         _prediction(v)
     seed = get("seed")
     if seed is not None:
-        _integer(seed, "seed", *_INT64)
+        check_integer(seed, "seed", *_INT64)
     stream_options = get("stream_options")
     if stream_options is not None:
         _stream_options(stream_options)
@@ -1052,16 +922,18 @@ def validate_chat_request(
     raw_choice = get("tool_choice")
     choice = None if raw_choice is None else _tool_choice_shape(raw_choice)
     parallel_tool_calls = get("parallel_tool_calls")
-    parallel_tool_calls = True if parallel_tool_calls is None else _boolean(parallel_tool_calls, "parallel_tool_calls")
+    parallel_tool_calls = (
+        True if parallel_tool_calls is None else check_boolean(parallel_tool_calls, "parallel_tool_calls")
+    )
     function_call = get("function_call")
     if function_call is not None:
         if type(function_call) is str:
-            _enum(function_call, "function_call", ("none", "auto"))
+            check_enum(function_call, "function_call", ("none", "auto"))
         else:
-            _object(function_call, "function_call")
+            check_object(function_call, "function_call")
             if function_call.get("name") is None:
                 raise ApiError.missing("function_call.name")
-            _string(function_call["name"], "function_call.name")
+            check_string(function_call["name"], "function_call.name")
     function_specs: tuple[ToolSpec, ...] = ()
     functions: tuple[str, ...] | None = None
     if (v := get("functions")) is not None:
@@ -1079,9 +951,9 @@ def validate_chat_request(
 
     # 5. cross-field rules
     if stream_options is not None and not stream:
-        raise _only_when("stream_options", "stream")
+        raise only_when("stream_options", "stream")
     if top_logprobs is not None and not logprobs:
-        raise _only_when("top_logprobs", "logprobs")
+        raise only_when("top_logprobs", "logprobs")
     tool_choice = _resolve_tool_choice(choice, tools)
     if function_call is not None:
         if functions is None:

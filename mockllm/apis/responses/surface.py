@@ -21,7 +21,7 @@ from ...core.reply import Reply
 from ...core.shaping import prompt_usage
 from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
 from ..chat.surface import openai_stream_error
-from ..chat.validate import _enum, _integer
+from ..openai_params import check_enum, check_integer
 from .render import response_object, response_stream, summary_text
 from .store import ResponseStore, StoredResponse
 from .validate import CONTEXT_PARAMS, ParsedResponseRequest, validate_responses_request
@@ -192,8 +192,8 @@ class ResponsesSurface:
         session = self._check(pipeline, call)
         stored = self.store.require(call.match["id"], session)
         limit = _query_int(call.query, "limit", 20)
-        _integer(limit, "limit", 1, 100)
-        order = _enum(call.query.get("order", "desc"), "order", ("asc", "desc"))
+        check_integer(limit, "limit", 1, 100)
+        order = check_enum(call.query.get("order", "desc"), "order", ("asc", "desc"))
         items = list(stored.input_items) if order == "asc" else list(reversed(stored.input_items))
         after = call.query.get("after")
         if after is not None:

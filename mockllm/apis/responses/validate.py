@@ -26,17 +26,18 @@ from ...core.catalog import ModelInfo
 from ...core.conversation import Conversation, Message, Part, ResponseFormat, ToolChoice, ToolSpec
 from ...core.errors import ApiError
 from ...core.surface import InspectImage
-from ..chat.validate import (
-    StrictSchemaCheck,
-    _boolean,
-    _decimal,
-    _enum,
-    _integer,
-    _metadata,
-    _name,
-    _object,
-    _only_when,
-    _string,
+from ..chat.validate import StrictSchemaCheck
+from ..openai_params import (
+    check_boolean,
+    check_decimal,
+    check_enum,
+    check_integer,
+    check_metadata,
+    check_name,
+    check_object,
+    check_string,
+    only_when,
+    unknown_member,
 )
 
 __all__ = [
@@ -117,10 +118,6 @@ class PreviousResponses:
         raise NotImplementedError
 
 
-def _unknown(param: str) -> ApiError:
-    return ApiError(400, f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
-
-
 def _mock_refusal(param: str, what: str) -> ApiError:
     """A feature that runs on OpenAI's side (background runs, conversations, built-in tools): mockllm has
     nothing to emulate it with, so it says so in OpenAI's envelope rather than pretending."""
@@ -151,25 +148,25 @@ def _text_of_parts(content: Any, param: str, role: str, inspect_image: InspectIm
         if kind in ("input_text", "output_text"):
             if raw.get("text") is None:
                 raise ApiError.missing(f"{p}.text")
-            text = _string(raw["text"], f"{p}.text")
+            text = check_string(raw["text"], f"{p}.text")
             texts.append(text)
             parts.append(Part("text", text=text))
         elif kind == "refusal":
             if raw.get("refusal") is None:
                 raise ApiError.missing(f"{p}.refusal")
-            parts.append(Part("refusal", text=_string(raw["refusal"], f"{p}.refusal")))
+            parts.append(Part("refusal", text=check_string(raw["refusal"], f"{p}.refusal")))
         elif kind == "input_image":
             url = raw.get("image_url")
             if url is None:
                 if raw.get("file_id") is not None:
-                    _string(raw["file_id"], f"{p}.file_id")
+                    check_string(raw["file_id"], f"{p}.file_id")
                     parts.append(Part("image_url"))
                     continue
                 raise ApiError.missing(f"{p}.image_url")
-            _string(url, f"{p}.image_url")
+            check_string(url, f"{p}.image_url")
             detail = raw.get("detail")
             if detail is not None:
-                _enum(detail, f"{p}.detail", ("low", "high", "auto", "original"))
+                check_enum(detail, f"{p}.detail", ("low", "high", "auto", "original"))
             chat_part = {"type": "image_url", "image_url": {"url": url, "detail": _chat_detail(detail)}}
             parts.append(Part("image_url", image=inspect_image(chat_part, p) if inspect_image else None))
         else:  # input_file
@@ -193,7 +190,7 @@ def _output_text(value: Any, param: str) -> str:
         if type(part) is not dict:
             raise ApiError.invalid_type(f"{param}[{j}]", "an object", part)
         if part.get("type") == "input_text":
-            texts.append(_string(part.get("text"), f"{param}[{j}].text"))
+            texts.append(check_string(part.get("text"), f"{param}[{j}].text"))
     return "\n".join(texts)
 
 
@@ -226,7 +223,7 @@ def parse_items(
             role = item.get("role")
             if role is None:
                 raise ApiError.missing(f"{p}.role")
-            role = _enum(role, f"{p}.role", _ROLES)
+            role = check_enum(role, f"{p}.role", _ROLES)
             content = item.get("content")
             if content is None:
                 raise ApiError.missing(f"{p}.content")
@@ -244,7 +241,7 @@ def parse_items(
             for member in ("call_id", "name", "arguments"):
                 if item.get(member) is None:
                     raise ApiError.missing(f"{p}.{member}")
-                _string(item[member], f"{p}.{member}")
+                check_string(item[member], f"{p}.{member}")
             call = {
                 "id": item["call_id"],
                 "type": "function",
@@ -264,7 +261,7 @@ def parse_items(
             for member in ("call_id", "output"):
                 if item.get(member) is None:
                     raise ApiError.missing(f"{p}.{member}")
-            call_id = _string(item["call_id"], f"{p}.call_id")
+            call_id = check_string(item["call_id"], f"{p}.call_id")
             if call_id not in open_calls:
                 raise ApiError(
                     400, f"No tool call found for function call output with call_id {call_id}.", param="input"
@@ -276,7 +273,7 @@ def parse_items(
             item_id = item.get("id")
             if item_id is None:
                 raise ApiError.missing(f"{p}.id")
-            _string(item_id, f"{p}.id")
+            check_string(item_id, f"{p}.id")
             if item.get("summary") is None:
                 raise ApiError.missing(f"{p}.summary")
             known = previous is not None and previous.knows_reasoning(item_id, session)
@@ -334,16 +331,16 @@ def _tools(value: Any, check_strict: StrictSchemaCheck | None) -> tuple[tuple[To
             raise ApiError.missing(f"{p}.name")  # also what a chat-shaped tool ({"function": {...}}) gets
         for key in tool:
             if key not in ("type", "name", "description", "parameters", "strict"):
-                raise _unknown(f"{p}.{key}")
-        name = _name(tool["name"], f"{p}.name")
+                raise unknown_member(f"{p}.{key}")
+        name = check_name(tool["name"], f"{p}.name")
         description = tool.get("description")
         if description is not None:
-            _string(description, f"{p}.description")
+            check_string(description, f"{p}.description")
         parameters = tool.get("parameters")
         if parameters is not None:
-            _object(parameters, f"{p}.parameters")
+            check_object(parameters, f"{p}.parameters")
         strict_sent = tool.get("strict")
-        strict = True if strict_sent is None else _boolean(strict_sent, f"{p}.strict")
+        strict = True if strict_sent is None else check_boolean(strict_sent, f"{p}.strict")
         if name in seen:
             raise ApiError(
                 400,
@@ -365,8 +362,10 @@ def _tools(value: Any, check_strict: StrictSchemaCheck | None) -> tuple[tuple[To
 
 def _tool_choice(value: Any, tools: tuple[ToolSpec, ...]) -> ToolChoice:
     if type(value) is str:
-        return ToolChoice(cast(Literal["none", "auto", "required"], _enum(value, "tool_choice", _TOOL_CHOICE_MODES)))
-    _object(value, "tool_choice")
+        return ToolChoice(
+            cast(Literal["none", "auto", "required"], check_enum(value, "tool_choice", _TOOL_CHOICE_MODES))
+        )
+    check_object(value, "tool_choice")
     kind = value.get("type")
     if kind is None:
         raise ApiError.missing("tool_choice.type")
@@ -374,7 +373,7 @@ def _tool_choice(value: Any, tools: tuple[ToolSpec, ...]) -> ToolChoice:
     if kind == "function":
         if value.get("name") is None:
             raise ApiError.missing("tool_choice.name")
-        name = _string(value["name"], "tool_choice.name")
+        name = check_string(value["name"], "tool_choice.name")
         if name not in names:
             raise ApiError(
                 400,
@@ -384,14 +383,14 @@ def _tool_choice(value: Any, tools: tuple[ToolSpec, ...]) -> ToolChoice:
             )
         return ToolChoice("required", name=name)
     if kind == "allowed_tools":
-        mode = _enum(value.get("mode"), "tool_choice.mode", ("auto", "required"))
+        mode = check_enum(value.get("mode"), "tool_choice.mode", ("auto", "required"))
         listed = value.get("tools")
         if type(listed) is not list:
             raise ApiError.invalid_type("tool_choice.tools", "an array of objects", listed)
         allowed: list[str] = []
         for k, entry in enumerate(listed):
-            _object(entry, f"tool_choice.tools[{k}]")
-            name = _string(entry.get("name"), f"tool_choice.tools[{k}].name")
+            check_object(entry, f"tool_choice.tools[{k}]")
+            name = check_string(entry.get("name"), f"tool_choice.tools[{k}].name")
             if name not in names:
                 raise ApiError(
                     400,
@@ -408,21 +407,21 @@ def _tool_choice(value: Any, tools: tuple[ToolSpec, ...]) -> ToolChoice:
 
 def _text(value: Any, check_strict: StrictSchemaCheck | None) -> tuple[ResponseFormat, dict[str, Any], str | None]:
     """``text``: the format (flat, unlike chat's nested json_schema), its echo, and the verbosity sent."""
-    _object(value, "text")
+    check_object(value, "text")
     for key in value:
         if key not in ("format", "verbosity"):
-            raise _unknown(f"text.{key}")
+            raise unknown_member(f"text.{key}")
     verbosity = value.get("verbosity")
     if verbosity is not None:
-        _enum(verbosity, "text.verbosity", _VERBOSITIES)
+        check_enum(verbosity, "text.verbosity", _VERBOSITIES)
     fmt = value.get("format")
     if fmt is None:
         return ResponseFormat(), {"format": {"type": "text"}, "verbosity": verbosity or "medium"}, verbosity
-    _object(fmt, "text.format")
+    check_object(fmt, "text.format")
     kind = fmt.get("type")
     if kind is None:
         raise ApiError.missing("text.format.type")
-    kind = _enum(kind, "text.format.type", _FORMAT_TYPES)
+    kind = check_enum(kind, "text.format.type", _FORMAT_TYPES)
     echo: dict[str, Any]
     if kind == "text":
         parsed, echo = ResponseFormat(), {"type": "text"}
@@ -431,16 +430,16 @@ def _text(value: Any, check_strict: StrictSchemaCheck | None) -> tuple[ResponseF
     else:
         if fmt.get("name") is None:
             raise ApiError.missing("text.format.name")
-        name = _name(fmt["name"], "text.format.name")
+        name = check_name(fmt["name"], "text.format.name")
         schema = fmt.get("schema")
         if schema is None:
             raise ApiError.missing("text.format.schema")
-        _object(schema, "text.format.schema")
+        check_object(schema, "text.format.schema")
         description = fmt.get("description")
         if description is not None:
-            _string(description, "text.format.description")
+            check_string(description, "text.format.description")
         strict = fmt.get("strict")
-        strict = False if strict is None else _boolean(strict, "text.format.strict")
+        strict = False if strict is None else check_boolean(strict, "text.format.strict")
         if strict and check_strict is not None:
             check_strict(schema, "text.format.schema", name=name, kind="response_format")
         parsed = ResponseFormat("json_schema", name, schema, strict)
@@ -449,20 +448,20 @@ def _text(value: Any, check_strict: StrictSchemaCheck | None) -> tuple[ResponseF
 
 
 def _reasoning(value: Any) -> tuple[str | None, str | None]:
-    _object(value, "reasoning")
+    check_object(value, "reasoning")
     for key in value:
         if key not in ("effort", "summary", "generate_summary", "mode", "context"):
-            raise _unknown(f"reasoning.{key}")
+            raise unknown_member(f"reasoning.{key}")
     effort = value.get("effort")
     if effort is not None:
-        _enum(effort, "reasoning.effort", _EFFORTS)
+        check_enum(effort, "reasoning.effort", _EFFORTS)
     summary = value.get("summary")
     if summary is None:
         summary = value.get("generate_summary")
         if summary is not None:
-            _enum(summary, "reasoning.generate_summary", _SUMMARIES)
+            check_enum(summary, "reasoning.generate_summary", _SUMMARIES)
     elif summary is not None:
-        _enum(summary, "reasoning.summary", _SUMMARIES)
+        check_enum(summary, "reasoning.summary", _SUMMARIES)
     return effort, summary
 
 
@@ -495,35 +494,35 @@ def validate_responses_request(
         raise ApiError.missing("model")
     for key in body:
         if key not in known:
-            raise _unknown(key)
-    _string(model_id, "model")
+            raise unknown_member(key)
+    check_string(model_id, "model")
 
     if (v := get("metadata")) is not None:
-        _metadata(v)
+        check_metadata(v)
     top_logprobs = get("top_logprobs")
     if top_logprobs is not None:
-        _integer(top_logprobs, "top_logprobs", 0, 20)
+        check_integer(top_logprobs, "top_logprobs", 0, 20)
     temperature = get("temperature")
     if temperature is not None:
-        temperature = _decimal(temperature, "temperature", 0, 2)
+        temperature = check_decimal(temperature, "temperature", 0, 2)
     top_p = get("top_p")
     if top_p is not None:
-        top_p = _decimal(top_p, "top_p", 0, 1)
+        top_p = check_decimal(top_p, "top_p", 0, 1)
     user = get("user")
     if user is not None:
-        _string(user, "user")
+        check_string(user, "user")
     if (v := get("safety_identifier")) is not None:
-        _string(v, "safety_identifier", 64)
+        check_string(v, "safety_identifier", 64)
     if (v := get("prompt_cache_key")) is not None:
-        _string(v, "prompt_cache_key")
+        check_string(v, "prompt_cache_key")
     if (v := get("prompt_cache_retention")) is not None:
-        _enum(v, "prompt_cache_retention", _CACHE_RETENTIONS)
+        check_enum(v, "prompt_cache_retention", _CACHE_RETENTIONS)
     service_tier = get("service_tier")
     if service_tier is not None:
-        _enum(service_tier, "service_tier", _SERVICE_TIERS)
+        check_enum(service_tier, "service_tier", _SERVICE_TIERS)
     previous_id = get("previous_response_id")
     if previous_id is not None:
-        _string(previous_id, "previous_response_id")
+        check_string(previous_id, "previous_response_id")
         if _ID_RE.fullmatch(previous_id) is None:
             raise ApiError(
                 400,
@@ -539,13 +538,13 @@ def validate_responses_request(
     if get("prompt") is not None:
         # A hosted prompt template supplies instructions and input kept on OpenAI's side.
         raise _mock_refusal("prompt", "hosted prompt templates; send instructions and input instead")
-    if (v := get("background")) is not None and _boolean(v, "background"):
+    if (v := get("background")) is not None and check_boolean(v, "background"):
         raise _mock_refusal("background", "background responses (mockllm answers at once; leave background unset)")
     max_output = get("max_output_tokens")
     if max_output is not None:
-        _integer(max_output, "max_output_tokens", 16)
+        check_integer(max_output, "max_output_tokens", 16)
     if (v := get("max_tool_calls")) is not None:
-        _integer(v, "max_tool_calls", 1)
+        check_integer(v, "max_tool_calls", 1)
     response_format = ResponseFormat()
     text_echo: dict[str, Any] = {"format": {"type": "text"}, "verbosity": "medium"}
     verbosity: str | None = None
@@ -560,32 +559,34 @@ def validate_responses_request(
     if raw_choice is not None:
         tool_choice = _tool_choice(raw_choice, tools)
     if (v := get("truncation")) is not None:
-        _enum(v, "truncation", _TRUNCATIONS)
+        check_enum(v, "truncation", _TRUNCATIONS)
     include: tuple[str, ...] = ()
     if (v := get("include")) is not None:
         if type(v) is not list:
             raise ApiError.invalid_type("include", "an array of strings", v)
-        include = tuple(_enum(x, f"include[{k}]", INCLUDE_VALUES) for k, x in enumerate(v))
+        include = tuple(check_enum(x, f"include[{k}]", INCLUDE_VALUES) for k, x in enumerate(v))
     parallel = get("parallel_tool_calls")
-    parallel = True if parallel is None else _boolean(parallel, "parallel_tool_calls")
+    parallel = True if parallel is None else check_boolean(parallel, "parallel_tool_calls")
     store = get("store")
-    store = True if store is None else _boolean(store, "store")
+    store = True if store is None else check_boolean(store, "store")
     instructions = get("instructions")
     if instructions is not None:
-        _string(instructions, "instructions")
+        check_string(instructions, "instructions")
     stream = get("stream")
-    stream = False if stream is None else _boolean(stream, "stream")
+    stream = False if stream is None else check_boolean(stream, "stream")
     stream_options = get("stream_options")
     include_obfuscation = True
     if stream_options is not None:
-        _object(stream_options, "stream_options")
+        check_object(stream_options, "stream_options")
         for key in stream_options:
             if key != "include_obfuscation":
-                raise _unknown(f"stream_options.{key}")
+                raise unknown_member(f"stream_options.{key}")
         if stream_options.get("include_obfuscation") is not None:
-            include_obfuscation = _boolean(stream_options["include_obfuscation"], "stream_options.include_obfuscation")
+            include_obfuscation = check_boolean(
+                stream_options["include_obfuscation"], "stream_options.include_obfuscation"
+            )
         if not stream:
-            raise _only_when("stream_options", "stream")
+            raise only_when("stream_options", "stream")
     if get("conversation") is not None:
         if previous_id is not None:
             raise ApiError(
