@@ -48,9 +48,23 @@ class Route:
 
 
 class Surface(Protocol):
-    """One wire API. ``name`` is what the ``api:`` fixture condition and the journal call it."""
+    """One wire API. ``name`` is what the ``api:`` fixture condition and the journal call it; ``path`` is
+    its create route, and every answer under that path (404s and 500s included) is spelt by this API;
+    ``id_header`` is the header that carries an answer's request id."""
 
     name: str
+    path: str
+    id_header: str
+
+    def request_id(self, minted: str) -> str:
+        """This API's form of a request id mockllm minted (``req_`` + hex) for an answer outside the
+        pipeline (a route's 404, a contained 500, a companion route)."""
+        ...
+
+    def models_route(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]] | None:
+        """``GET /v1/models`` (``call.match`` without ``model``) or ``/v1/models/{model}`` in this API's
+        shape when the request is from its SDK, else None (OpenAI's shape answers). Raises ApiError."""
+        ...
 
     def api_key(self, headers: Mapping[str, str]) -> str | None:
         """The caller's key as this API carries it (``Authorization: Bearer``, ``x-api-key``)."""

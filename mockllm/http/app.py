@@ -24,7 +24,7 @@ from ..core.ids import random_request_id
 from ..core.jsonbody import loads_strict
 from ..core.pacing import PacingSettings, iter_schedule
 from ..core.pipeline import Outcome, Pipeline, error_outcome
-from ..core.surface import Route, RouteCall
+from ..core.surface import Route, RouteCall, Surface
 from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
 
 log = logging.getLogger("mockllm")
@@ -49,15 +49,21 @@ def _json_response(outcome: Outcome) -> web.Response:
     return response
 
 
-def _error_response(error: ApiError, request_id: str | None = None, path: str = "") -> web.Response:
-    """An error answer; like every answer it carries an ``x-request-id`` (random where the pipeline,
-    which derives ids from the seed, never saw the request: 404/405 routes, 413, the models routes).
-    Under ``/v1/messages`` it is in Anthropic's envelope, with its ``request-id``."""
-    if path.startswith("/v1/messages"):
-        from ..apis.messages.errors import error_outcome as anthropic_error
-
-        return _json_response(anthropic_error(error, request_id or random_request_id()))
+def _error_response(error: ApiError, request_id: str | None = None, surface: Surface | None = None) -> web.Response:
+    """An error answer; like every answer it carries a request id (random where the pipeline, which
+    derives ids from the seed, never saw the request: 404/405 routes, 413, the models routes). Under an
+    API's path it is in that API's envelope; elsewhere in OpenAI's."""
+    if surface is not None:
+        return _json_response(surface.error_outcome(error, request_id or surface.request_id(random_request_id())))
     return _json_response(error_outcome(error, request_id or random_request_id()))
+
+
+def _surface_at(request: web.Request) -> Surface | None:
+    """The API whose path ``request`` is under (its create route, or a companion route below it)."""
+    for surface in request.app[PIPELINE].surfaces.values():
+        if request.path.startswith(surface.path):
+            return surface
+    return None
 
 
 @web.middleware
@@ -67,12 +73,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     An unexpected exception is contained to its request: a 500 naming a request id, one log line with
     the traceback, and the connection stays usable for the next request.
     """
+    surface = _surface_at(request)
     try:
         return await handler(request)
     except ApiError as error:
-        return _error_response(error, path=request.path)
+        return _error_response(error, surface=surface)
     except web.HTTPNotFound:
-        return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"), path=request.path)
+        return _error_response(ApiError(404, f"Invalid URL ({request.method} {request.path})"), surface=surface)
     except web.HTTPMethodNotAllowed as exc:
         allowed = ", ".join(sorted(exc.allowed_methods))
         error = ApiError(
@@ -81,7 +88,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             code="method_not_allowed",
             headers={"Allow": allowed},
         )
-        return _error_response(error, path=request.path)
+        return _error_response(error, surface=surface)
     except web.HTTPRequestEntityTooLarge:
         # aiohttp's exception keeps no sizes; the announced length is what the client can act on.
         limit = request.app[PIPELINE].settings.max_body_mb
@@ -93,7 +100,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "Start the server with a larger --max-body-mb to accept it.",
             code="request_too_large",
         )
-        response = _error_response(error, path=request.path)
+        response = _error_response(error, surface=surface)
         response.force_close()  # the rest of the body is still on the wire: do not parse it as a request
         return response
     except web.HTTPException:
@@ -102,10 +109,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except Exception:
         request_id = random_request_id()
-        if request.path.startswith("/v1/messages"):  # the id the message names is the one the body carries
-            from ..apis.messages.errors import anthropic_request_id
-
-            request_id = anthropic_request_id(request_id)
+        if surface is not None:  # the id the message names is the one the body carries
+            request_id = surface.request_id(request_id)
         log.exception("internal error while serving %s %s (request id %s)", request.method, request.path, request_id)
         guard = request.app.get(GUARD)
         if guard is not None:
@@ -116,7 +121,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             f"(Please include the request ID {request_id} in your message.)",
             type="server_error",
         )
-        return _error_response(error, request_id, request.path)
+        return _error_response(error, request_id, surface)
 
 
 def api_route(name: str) -> Handler:
@@ -160,8 +165,7 @@ def companion_route(name: str, route: Route) -> Handler:
             status, payload = route.answer(pipeline, call)
         except ApiError as error:
             return _json_response(surface.error_outcome(error, request_id))
-        id_header = "request-id" if name == "messages" else "x-request-id"  # each API's own header name
-        return web.json_response(payload, status=status, headers={id_header: request_id}, dumps=dumps)
+        return web.json_response(payload, status=status, headers={surface.id_header: request_id}, dumps=dumps)
 
     answer.__name__ = f"{name}_{route.method.lower()}"
     return answer
@@ -308,38 +312,33 @@ def _check_key(request: web.Request) -> None:
     auth.check_key(auth.bearer_key(request.headers), request.app[PIPELINE].settings.api_keys)
 
 
-async def _anthropic_models(request: web.Request) -> web.Response:
-    """``/v1/models`` for Anthropic's SDKs (they send ``anthropic-version``, OpenAI's never does): the
-    Claude models in Anthropic's shape, errors in its envelope."""
-    from ..apis.messages import models
-    from ..apis.messages.errors import anthropic_request_id
-    from ..apis.messages.errors import error_outcome as anthropic_error
-    from ..apis.messages.surface import anthropic_key
-
+async def _api_models(request: web.Request) -> web.Response | None:
+    """The models routes in the shape of the API whose SDK is asking (Anthropic's sends
+    ``anthropic-version``), or None for OpenAI's shape."""
     pipeline = request.app[PIPELINE]
-    request_id = anthropic_request_id(random_request_id())
-    try:
-        anthropic_key(request.headers, pipeline.settings.api_keys)
-        model_id = request.match_info.get("model")
-        if model_id is None:
-            body = models.models_page(pipeline.catalog, request.query)
-        else:
-            body = models.retrieve(pipeline.catalog, model_id)
-    except ApiError as error:
-        return _json_response(anthropic_error(error, request_id))
-    return web.json_response(body, headers={"request-id": request_id}, dumps=dumps)
+    call = RouteCall(request.match_info, request.query, request.headers, b"")
+    for surface in pipeline.surfaces.values():
+        request_id = surface.request_id(random_request_id())
+        try:
+            answer = surface.models_route(pipeline, call)
+        except ApiError as error:
+            return _json_response(surface.error_outcome(error, request_id))
+        if answer is not None:
+            status, body = answer
+            return web.json_response(body, status=status, headers={surface.id_header: request_id}, dumps=dumps)
+    return None
 
 
 async def list_models(request: web.Request) -> web.Response:
-    if "anthropic-version" in request.headers:
-        return await _anthropic_models(request)
+    if (answered := await _api_models(request)) is not None:
+        return answered
     _check_key(request)
     return web.json_response(request.app[PIPELINE].models_body(), headers={"x-request-id": random_request_id()})
 
 
 async def get_model(request: web.Request) -> web.Response:
-    if "anthropic-version" in request.headers:
-        return await _anthropic_models(request)
+    if (answered := await _api_models(request)) is not None:
+        return answered
     _check_key(request)
     pipeline = request.app[PIPELINE]
     model_id = request.match_info["model"]
@@ -416,10 +415,8 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app[STREAMS] = set()
     app[CLOSING] = asyncio.Event()
     app[STATS] = {}
-    app.router.add_post("/v1/chat/completions", api_route("chat"))
-    app.router.add_post("/v1/responses", api_route("responses"))
-    app.router.add_post("/v1/messages", api_route("messages"))
     for name, surface in pipeline.surfaces.items():
+        app.router.add_post(surface.path, api_route(name))
         for route in surface.routes():
             app.router.add_route(route.method, route.path, companion_route(name, route))
     app.router.add_post("/v1/embeddings", embeddings)

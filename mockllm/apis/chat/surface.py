@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.auth import bearer_key
 from ...core.faults import error_from_spec, stream_cut
-from ...core.surface import InspectImage, Route, json_error_outcome
+from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
 from .render import completion_body, stream_plan
 from .validate import validate_chat_request
 
@@ -41,6 +41,14 @@ class ChatSurface:
     """Chat Completions, in the dialect of the server's gateway profile."""
 
     name = "chat"
+    path = "/v1/chat/completions"
+    id_header = "x-request-id"
+
+    def request_id(self, minted: str) -> str:
+        return minted
+
+    def models_route(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]] | None:
+        return None  # OpenAI's shape, the models routes' own
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile

@@ -81,6 +81,24 @@ class MessagesSurface:
     """The Messages API. Stateless apart from the settings it reads keys from."""
 
     name = "messages"
+    path = "/v1/messages"
+    id_header = "request-id"
+
+    def request_id(self, minted: str) -> str:
+        return anthropic_request_id(minted)
+
+    def models_route(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]] | None:
+        """The Claude models in Anthropic's shape for Anthropic's SDKs (they send ``anthropic-version``,
+        OpenAI's never does), behind this API's keys."""
+        if "anthropic-version" not in call.headers:
+            return None
+        from . import models
+
+        anthropic_key(call.headers, self.settings.api_keys)
+        model_id = call.match.get("model")
+        if model_id is None:
+            return 200, models.models_page(pipeline.catalog, call.query)
+        return 200, models.retrieve(pipeline.catalog, model_id)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -42,6 +42,14 @@ class ResponsesSurface:
     """The Responses API with its bounded store of responses (``--store-size``)."""
 
     name = "responses"
+    path = "/v1/responses"
+    id_header = "x-request-id"
+
+    def request_id(self, minted: str) -> str:
+        return minted
+
+    def models_route(self, pipeline: Pipeline, call: RouteCall) -> tuple[int, dict[str, Any]] | None:
+        return None  # OpenAI's shape, the models routes' own
 
     def __init__(self, store_size: int) -> None:
         self.store = ResponseStore(store_size)
