@@ -134,18 +134,7 @@ def api_route(name: str) -> Handler:
         started = time.perf_counter()
         body = await request.read()
         fetched = await _fetch_images(request.app, pipeline, body) if pipeline.fetch_policy is not None else None
-        outcome = pipeline.handle(body, request.headers, fetched, surface)
-        fault = outcome.reply.fault if outcome.reply is not None and outcome.status == 200 else None
-        try:
-            if fault is not None:
-                from .transport import execute_fault
-
-                return await execute_fault(request, outcome, fault)
-            if outcome.plan is None:
-                return _json_response(outcome)
-            return await write_stream(request, outcome)
-        finally:
-            pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
+        return await _send(request, pipeline.handle(body, request.headers, fetched, surface), started)
 
     answer.__name__ = f"{name}_create"
     return answer
@@ -173,19 +162,24 @@ def companion_route(name: str, route: Route) -> Handler:
 
 async def embeddings(request: web.Request) -> web.StreamResponse:
     """``POST /v1/embeddings``: no streaming, but transport faults apply as to any JSON answer."""
-    pipeline = request.app[PIPELINE]
     started = time.perf_counter()
     body = await request.read()
-    outcome = pipeline.handle_embeddings(body, request.headers)
+    return await _send(request, request.app[PIPELINE].handle_embeddings(body, request.headers), started)
+
+
+async def _send(request: web.Request, outcome: Outcome, started: float) -> web.StreamResponse:
+    """Execute what the pipeline decided (a transport fault, a JSON body or a stream plan) and journal it."""
     fault = outcome.reply.fault if outcome.reply is not None and outcome.status == 200 else None
     try:
-        if fault is not None and fault.kind != "content_filter":
+        if fault is not None:
             from .transport import execute_fault
 
             return await execute_fault(request, outcome, fault)
-        return _json_response(outcome)
+        if outcome.plan is None:
+            return _json_response(outcome)
+        return await write_stream(request, outcome)
     finally:
-        pipeline.record(outcome, request.method, request.path, time.perf_counter() - started)
+        request.app[PIPELINE].record(outcome, request.method, request.path, time.perf_counter() - started)
 
 
 async def _fetch_images(app: web.Application, pipeline: Pipeline, body: bytes) -> dict[str, Any] | None:
