@@ -256,7 +256,7 @@ class Stream:
 
 TOKEN_MARKS = (
     b'"delta":{"content":', b'"reasoning_content":', b'"arguments":', b'"text_delta"', b'"input_json_delta"',
-    b'"thinking_delta"',
+    b'"thinking_delta"', b'.delta","',  # the last: Responses' delta events ("response.output_text.delta", ...)
 )  # fmt: skip
 
 

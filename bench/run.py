@@ -619,29 +619,52 @@ class Bench:
     def messages(self) -> None:
         """Issue 19's figure: a Messages API stream (named events, a ping, thinking-free text) against the
         bare handler replaying the very same events one write each."""
-        log(f"== 3b. Messages API events/s, {CLIENTS} concurrent streams, latency off ({self.client})")
+        self._api_stream(
+            "messages", "Messages API", MESSAGES_STREAM_BODY, MESSAGES_PATH, MESSAGES_HEADERS, b"event: message_stop"
+        )
+
+    def rstream(self) -> None:
+        """The Responses API's stream, measured as ``stream`` is: mockllm answering POST /v1/responses
+        against the bare handler replaying a recorded mockllm Responses stream, one write an event."""
+        self._api_stream(
+            "rstream", "Responses API", RESPONSES_STREAM_BODY, RESPONSES_PATH, {}, b"event: response.completed"
+        )
+
+    def _api_stream(
+        self, key: str, label: str, request: dict[str, Any], path: str, headers: dict[str, str], last: bytes
+    ) -> None:
+        """Events/s of an API whose stream is named SSE events (``event:`` + ``data:``), at 64 concurrent
+        streams, against the bare handler replaying one recorded stream of it, one write an event."""
+        log(f"== 3b. {label} events/s, {CLIENTS} concurrent streams, latency off ({self.client})")
         with running("mockllm-record", mockllm_cmd(), self.cpus.server, self.workdir) as mock:
-            status, headers, raw = fetch(mock.port, MESSAGES_STREAM_BODY, MESSAGES_PATH, MESSAGES_HEADERS)
+            status, answered, raw = fetch(mock.port, request, path, headers)
         assert status == 200, raw[:300]
         events = [chunk + b"\n\n" for chunk in raw.split(b"\n\n") if chunk]
-        assert events[-1].startswith(b"event: message_stop"), events[-1]
-        recorded = {"events": [e.decode() for e in events], "token_counts": [token_count(e) for e in events]}
-        self.file("messages-events.json", json.dumps(recorded))
-        header_file = self.file(
-            "messages-headers.json", json.dumps(echo_headers(headers, "text/event-stream; charset=utf-8"))
+        assert events[-1].startswith(last), events[-1][:80]
+        deltas = [token_count(e) for e in events]
+        events_file = self.file(
+            f"{key}-events.json", json.dumps({"events": [e.decode() for e in events], "token_counts": deltas})
         )
-        body_file = self.file("messages.json", json.dumps(MESSAGES_STREAM_BODY))
-        bare_args = ["--events-file", str(self.workdir / "messages-events.json"), "--headers-file", str(header_file)]
-        bare_args += ["--path", MESSAGES_PATH]
+        header_file = self.file(
+            f"{key}-headers.json", json.dumps(echo_headers(answered, "text/event-stream; charset=utf-8"))
+        )
+        body_file = self.file(f"{key}.json", json.dumps(request))
+        bare_args = ["--events-file", str(events_file), "--headers-file", str(header_file), "--path", path]
         with (
             running("mockllm", mockllm_cmd(), self.cpus.server, self.workdir) as mock,
             running("bare", bare_cmd("sse", 0, *bare_args), self.cpus.server, self.workdir) as bare,
         ):
             for server in (mock, bare):
-                status, _, body = fetch(server.port, MESSAGES_STREAM_BODY, MESSAGES_PATH, MESSAGES_HEADERS)
+                status, _, body = fetch(server.port, request, path, headers)
                 assert status == 200 and len(body) == len(raw) and body.count(b"event: ") == len(events)
-            rounds = self._compare([mock, bare], body_file, MESSAGES_PATH, MESSAGES_HEADERS)
-        out: dict[str, Any] = {"events_per_stream": len(events), "stream_bytes": len(raw), "client": self.client}
+            rounds = self._compare([mock, bare], body_file, path, headers)
+        out: dict[str, Any] = {
+            "request": request,
+            "events_per_stream": len(events),
+            "delta_events": sum(deltas),
+            "stream_bytes": len(raw),
+            "client": self.client,
+        }
         for name, rs in rounds.items():
             out[name] = self._summarise(rs, "events", per_request=len(events))
             out[name]["streams_per_s"] = out[name]["events_per_s"] / len(events)
@@ -649,55 +672,13 @@ class Bench:
         ratio = out["mockllm"]["events_per_s"] / out["bare"]["events_per_s"]
         cpu_ratio = out["mockllm"]["events_per_server_cpu_s"] / out["bare"]["events_per_server_cpu_s"]
         out["ratio"], out["ratio_per_cpu"] = ratio, cpu_ratio
-        log(f"   ratio    {ratio:.2f}x bare (per server CPU-second {cpu_ratio:.2f}x); {len(events)} events a stream")
-        self.results["messages"] = out
-        ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
-        self.goal("Messages events/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
-
-    def rstream(self) -> None:
-        """The Responses API's stream, measured as ``stream`` is: mockllm answering POST /v1/responses
-        against the bare handler replaying a recorded mockllm Responses stream, one write an event."""
-        log(f"== 3b. Responses streaming events/s, {CLIENTS} concurrent streams, latency off ({self.client})")
-        with running("mockllm-record", mockllm_cmd(), self.cpus.server, self.workdir) as mock:
-            status, headers, raw = fetch(mock.port, RESPONSES_STREAM_BODY, RESPONSES_PATH)
-        assert status == 200, raw[:300]
-        events = [chunk + b"\n\n" for chunk in raw.split(b"\n\n") if chunk]
-        assert events[-1].startswith(b"event: response.completed"), events[-1][:80]
-        deltas = [1 if b'.delta","' in e else 0 for e in events]
-        self.file("r-events.json", json.dumps({"events": [e.decode() for e in events], "token_counts": deltas}))
-        self.file("r-events-headers.json", json.dumps(echo_headers(headers, "text/event-stream; charset=utf-8")))
-        body_file = self.file("rstream.json", json.dumps(RESPONSES_STREAM_BODY))
-        bare_args = ["--events-file", str(self.workdir / "r-events.json")]
-        bare_args += ["--headers-file", str(self.workdir / "r-events-headers.json")]
-        with (
-            running("mockllm", mockllm_cmd(), self.cpus.server, self.workdir) as mock,
-            running("bare", bare_cmd("sse", 0, *bare_args), self.cpus.server, self.workdir) as bare,
-        ):
-            for server in (mock, bare):
-                status, _, body = fetch(server.port, RESPONSES_STREAM_BODY, RESPONSES_PATH)
-                assert status == 200 and len(body) == len(raw) and body.count(b"\nevent: ") + 1 == len(events)
-            rounds = self._compare([mock, bare], body_file, RESPONSES_PATH)
-        out: dict[str, Any] = {
-            "request": RESPONSES_STREAM_BODY,
-            "events_per_stream": len(events),
-            "delta_events": sum(deltas),
-            "stream_bytes": len(raw),
-            "client": self.client,
-        }
-        for name, rs in rounds.items():
-            out[name] = self._summarise(rs, "chunks", per_request=len(events))
-            out[name]["streams_per_s"] = out[name]["chunks_per_s"] / len(events)
-            self._log_rates(name, out[name], "chunks")
-        ratio = out["mockllm"]["chunks_per_s"] / out["bare"]["chunks_per_s"]
-        cpu_ratio = out["mockllm"]["chunks_per_server_cpu_s"] / out["bare"]["chunks_per_server_cpu_s"]
-        out["ratio"], out["ratio_per_cpu"] = ratio, cpu_ratio
         log(
             f"   ratio    {ratio:.2f}x bare (per server CPU-second {cpu_ratio:.2f}x); a stream is {len(events)} "
             f"events ({sum(deltas)} deltas), {len(raw)} B"
         )
-        self.results["rstream"] = out
+        self.results[key] = out
         ok = ratio >= 3.0 and out["mockllm"]["errors"] == 0
-        self.goal("Responses stream events/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
+        self.goal(f"{label} events/s vs bare", f"{ratio:.2f}x (per CPU-s {cpu_ratio:.2f}x)", ">= 3x", ok)
 
     # 4 ------------------------------------------------------------------------------------------------
 
