@@ -97,22 +97,30 @@ def test_turn_conditions_script_a_messages_tool_loop(server: MockServer, stream:
 
 
 def test_a_refused_stream_is_spelt_by_its_api() -> None:
-    """``--max-streams``: the 503 for a Messages stream is an Anthropic error body, a chat one OpenAI's."""
-    import threading
+    """``--max-streams``: the 503 for a Messages stream is an Anthropic error body, a chat one OpenAI's.
+
+    The only slot is held by a stream whose first token is a minute away, opened on a raw socket that
+    the test closes at the end: nothing here depends on how fast the machine is."""
+    import socket
     import time
 
     import httpx
 
-    with MockServer(Settings(port=0, max_streams=1, ttft_ms=3000)) as srv:
+    with MockServer(Settings(port=0, max_streams=1, ttft_ms=60_000)) as srv:
         root = srv.base_url.removesuffix("/v1")
         body = {"model": CLAUDE, "max_tokens": 50, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
         headers = {"anthropic-version": "2023-06-01", "x-api-key": "k"}
-        held = threading.Thread(
-            target=lambda: httpx.post(root + "/v1/messages", json=body, headers=headers, timeout=30)
-        )
-        held.start()
+        payload = json.dumps(body).encode()
+        host, port = root.removeprefix("http://").split(":")
+        held = socket.create_connection((host, int(port)))
         try:
-            deadline = time.monotonic() + 10
+            held.sendall(
+                b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"anthropic-version: 2023-06-01\r\nx-api-key: k\r\n"
+                + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+                + payload
+            )
+            deadline = time.monotonic() + 30
             while httpx.get(root + "/_mockllm/stats").json()["streams"] < 1:  # the held stream has the slot
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
@@ -120,9 +128,9 @@ def test_a_refused_stream_is_spelt_by_its_api() -> None:
             assert refused.status_code == 503
             error = refused.json()
             assert error["type"] == "error" and "max-streams" in error["error"]["message"], error
-            assert refused.headers["x-request-id"]
+            assert refused.headers["request-id"]
             chat = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
             refused = httpx.post(root + "/v1/chat/completions", json=chat, timeout=30)
             assert refused.status_code == 503 and set(refused.json()["error"]) == {"message", "type", "param", "code"}
         finally:
-            held.join()
+            held.close()

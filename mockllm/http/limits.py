@@ -444,10 +444,12 @@ def refuse_stream(request: web.Request, outcome: Outcome | None = None) -> web.R
             outcome.status, outcome.error = 503, error
             outcome.info["refused"] = "max_streams"
             request_id = outcome.headers.get("x-request-id")
-            if outcome.surface is not None:  # in the envelope of the API the stream was for
-                spelt = outcome.surface.error_outcome(error, request_id)
+            surface = outcome.surface
+            if surface is not None:  # in the envelope of the API the stream was for, with its id header
+                request_id = outcome.headers.get(surface.id_header) or surface.request_id(random_request_id())
+                spelt = surface.error_outcome(error, request_id)
                 response = web.Response(status=spelt.status, body=spelt.body, headers=spelt.headers)
-                response.headers.setdefault("x-request-id", request_id or random_request_id())
+                response.headers.setdefault(surface.id_header, request_id)
                 return response
         return _error_response(error, request_id)
     guard.streams += 1
