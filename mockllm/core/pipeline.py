@@ -219,13 +219,18 @@ class Pipeline:
 
         return answer(self, body, headers)
 
+    def injected(self, headers: Mapping[str, str], ids: RequestIds) -> Reply | None:
+        """The failure injected into this request, if any: the ``x-mockllm-fault`` header's, else a chaos
+        draw (every API's decide asks this first)."""
+        header = headers.get("x-mockllm-fault")
+        return fault_from_header(header) if header else (self.chaos.draw(ids) if self.chaos else None)
+
     def decide(self, request: Conversation, model: ModelInfo, ids: RequestIds) -> Reply:
         """What to answer. Injected failures come first (the ``x-mockllm-fault`` header, then a chaos
         draw): an error replaces the answer; a transport fault is layered on the answer that would
         otherwise be sent (a matching fixture, else, unless --strict, the generator), so a stream cut at
         chunk 3 carries the same bytes as the healthy stream up to the cut."""
-        header = request.headers.get("x-mockllm-fault")
-        injected = fault_from_header(header) if header else (self.chaos.draw(ids) if self.chaos else None)
+        injected = self.injected(request.headers, ids)
         if injected is not None and injected.error is not None:
             return injected
         match = self.fixtures.decide(request)

@@ -48,10 +48,7 @@ def _decide(
 ) -> tuple[list[Reply | None], Reply]:
     """Per input: the fixture reply that pins its vector (or None); and a summary reply for the request
     (its source and any fault), the way chat's ``decide`` orders injected failures before fixtures."""
-    header = request.headers.get("x-mockllm-fault")
-    from ...core.pipeline import fault_from_header
-
-    injected = fault_from_header(header) if header else (pipeline.chaos.draw(ids) if pipeline.chaos else None)
+    injected = pipeline.injected(request.headers, ids)
     if injected is not None and injected.error is not None:
         raise error_from_spec(injected.error, request, model, request_id)  # type: ignore[arg-type]
     pins: list[Reply | None] = []
