@@ -88,6 +88,23 @@ def test_not_json_gets_openais_400(server, errors_logged, name):
     assert ok.status_code == 200, ok.text
 
 
+#: Every other route that reads a JSON body: the same strict parser must guard it.
+OTHER_ROUTES = (
+    "/embeddings", "/responses", "/responses/input_tokens", "/messages", "/messages/count_tokens"
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("route", OTHER_ROUTES)
+@pytest.mark.parametrize("name", ["nan", "array-100k", "object-100k-in-content", "lone-high-surrogate", "invalid-utf8"])
+def test_not_json_is_a_400_on_every_api(server, errors_logged, route, name):
+    """Embeddings, Responses and Messages bodies go through the same strict parser as chat's: a 400 in
+    the API's own envelope, never a 500 (a 100,000-deep array once crashed the embeddings route)."""
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer sk-test", "anthropic-version": "2023-06-01"}
+    r = httpx.post(server.base_url + route, content=BODIES[name], headers=headers, timeout=30)
+    assert r.status_code == 400, r.text
+    assert "error" in r.json()
+
+
 def test_valid_json_near_the_bounds_is_still_accepted(server):
     """Escaped surrogate pairs are one character, and nesting within the bound is JSON like any other."""
     pair = HEAD.replace(b'"hi"', b'"smile \\ud83d\\ude00 \xf0\x9f\x98\x80"') + b"}"

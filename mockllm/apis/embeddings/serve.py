@@ -87,17 +87,14 @@ def _vector(space: Space, text: str, size: int, pin: Reply | None) -> Dense:
 
 
 def answer(pipeline: Pipeline, body: bytes, headers: Mapping[str, str]) -> Outcome:
-    from ...core.pipeline import Outcome, error_outcome
+    from ...core.pipeline import Outcome, error_outcome, parse_json_body
 
     started = time.perf_counter()
     raw: Any = None
     size = len(body)
     try:
         auth.check_key(auth.bearer_key(headers), pipeline.settings.api_keys)
-        try:
-            raw = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError.bad_json() from None
+        raw = parse_json_body(body)  # strict JSON, as every API's: no NaN, bounded nesting, no lone surrogates
         request, model = validate_embedding_request(raw, catalog=pipeline.catalog, headers=headers)
         pipeline.profile.check(request, model)  # type: ignore[arg-type]
     except ApiError as error:

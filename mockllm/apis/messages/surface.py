@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core import tokens
 from ...core.auth import bearer_key
+from ...core.jsonbody import loads_strict
 from ...core.reply import Reply
 from ...core.shaping import prompt_usage, safe_text
 from ...core.surface import InspectImage, Route, RouteCall
@@ -211,8 +212,10 @@ class MessagesSurface:
 
 
 def parse_body(body: bytes) -> Any:
+    """The body as strict JSON (the parser every API uses: no NaN, bounded nesting, no lone surrogates),
+    or this API's invalid-request error."""
     try:
-        return json.loads(body)
+        return loads_strict(body)
     except (ValueError, UnicodeDecodeError) as exc:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid UTF-8"
         raise invalid(f"The request body is not valid JSON: {detail}") from None
