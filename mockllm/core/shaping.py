@@ -275,7 +275,7 @@ def logprob_entries(
     """Deterministic logprobs in OpenAI's shape: the sent token is the most likely of its alternatives,
     which come most likely first. Values derive from the request's content digest, not its sequence
     number, so the same request gets the same values every time, streamed or not."""
-    enc = tokens.get_encoding(encoding)
+    enc = tokens.tokenizer(encoding)
     vocab = enc.n_vocab - len(enc.special_tokens_set) - 1
     entries: list[dict[str, Any]] = []
     draw_of = ids.content_draw

@@ -6,8 +6,10 @@ check them against the sha256 tiktoken itself expects, and build ``tiktoken.Enco
 same regex and special tokens as ``tiktoken_ext.openai_public``. The result is the real tokenizer,
 byte for byte, with no network at any time.
 
-Encodings load lazily, once per process (each takes a fraction of a second); ``warm()`` lets the server
-load them in a background thread at start-up so the first request does not pay for it.
+Encodings load lazily, once per process. Reading the ranks takes ~60 ms; building tiktoken's Rust core
+from them another ~100 ms, holding the GIL. So a :class:`Tokenizer` answers from the ranks at once, with
+the same byte-pair merge in Python, and the Rust core takes over when ``warm()`` builds it a moment after
+start-up (or at once, for a long text): a first request pays for the ranks only.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import regex
 import tiktoken
 
 from .conversation import Conversation, Message, ToolSpec
 
-__all__ = ["count_prompt_tokens", "count_tools_tokens", "encode", "get_encoding", "warm"]
+__all__ = ["Tokenizer", "count_prompt_tokens", "count_tools_tokens", "encode", "get_encoding", "tokenizer", "warm"]
 
 _EXPECTED_SHA256 = {
     "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
@@ -60,7 +63,13 @@ _SPECIALS = {
 _PATTERNS = {"o200k_base": _O200K_PAT, "cl100k_base": _CL100K_PAT}
 
 _lock = threading.Lock()
-_encodings: dict[str, tiktoken.Encoding] = {}
+_tokenizers: dict[str, Tokenizer] = {}
+
+#: The Python merge serves texts up to this many characters and pieces up to this many bytes; anything
+#: longer builds tiktoken's Rust core at once (its merge is quadratic in the piece, and a long text is
+#: where Rust's speed pays for its build).
+_PY_TEXT_CHARS = 4096
+_PY_PIECE_BYTES = 256
 
 
 class TokenizerUnavailable(RuntimeError):
@@ -81,53 +90,175 @@ def _load_ranks(name: str) -> dict[bytes, int]:
     digest = hashlib.sha256(raw).hexdigest()
     if digest != _EXPECTED_SHA256[name]:  # pragma: no cover - packaging failure
         raise TokenizerUnavailable(f"{name}: sha256 {digest} differs from tiktoken's expected hash")
-    # "<base64 token> <rank>" per line: one split of the whole file, then the pairs (15% faster than line by
-    # line, and this is on the first request's critical path).
+    # "<base64 token> <rank>" per line, in rank order from 0 without a gap (the sha256 above pins the file,
+    # and a test checks the ranks): one split of the whole file, and the ranks counted rather than parsed,
+    # since this is on the first request's critical path.
     parts = raw.split()
-    return dict(zip(map(binascii.a2b_base64, parts[0::2]), map(int, parts[1::2]), strict=True))
+    return dict(zip(map(binascii.a2b_base64, parts[0::2]), range(len(parts) // 2), strict=True))
 
 
-def get_encoding(name: str) -> tiktoken.Encoding:
-    """The named encoding (``o200k_base`` or ``cl100k_base``), built once per process."""
-    enc = _encodings.get(name)
-    if enc is not None:
-        return enc
+class Tokenizer:
+    """One encoding, exact from its first use, and fast once tiktoken's Rust core is built.
+
+    Building that core takes ~100 ms during which it holds the GIL, more than the rest of start-up, and a
+    first request would wait for it. Until it is built (in the background, after start-up, or at once for
+    a long text), this class encodes with the same byte-pair merge in Python: the same split pattern
+    (through the ``regex`` module, which reads tiktoken's patterns as fancy-regex does), the whole piece
+    looked up first, then the lowest-ranked adjacent pair merged, leftmost first, until none is in the
+    vocabulary. The tokens are tiktoken's, exactly (a test compares the two over thousands of texts);
+    only the speed differs, and the texts of a start-up (prompts, short replies) are small.
+    """
+
+    def __init__(self, name: str, ranks: dict[bytes, int]) -> None:
+        self.name = name
+        self._ranks: dict[bytes, int] | None = ranks
+        self._split = regex.compile(_PATTERNS[name]).findall
+        self._special_ids = {rank: token.encode() for token, rank in _SPECIALS[name].items()}
+        self.n_vocab = max(len(ranks), *(rank + 1 for rank in self._special_ids))
+        self.special_tokens_set = frozenset(_SPECIALS[name])
+        self._by_rank: list[bytes] | None = None
+        self._rust: tiktoken.Encoding | None = None
+
+    # -- the Rust core ------------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """Whether tiktoken's Rust core serves this encoding yet."""
+        return self._rust is not None
+
+    def encoding(self) -> tiktoken.Encoding:
+        """tiktoken's ``Encoding``, built now if it is not yet (~100 ms, once)."""
+        rust = self._rust
+        if rust is not None:
+            return rust
+        with _lock:
+            if self._rust is None:
+                ranks = self._ranks
+                assert ranks is not None
+                enc = tiktoken.Encoding(
+                    name=self.name,
+                    pat_str=_PATTERNS[self.name],
+                    mergeable_ranks=ranks,
+                    special_tokens=_SPECIALS[self.name],
+                )
+                # The Rust core keeps its own copy of the ranks; tiktoken holds the Python dict only to pickle
+                # the encoding, which we never do. Dropping both gives back ~30 MB per encoding; a Python
+                # merge still running holds its own reference until it ends.
+                enc._mergeable_ranks = {}
+                self._rust = enc
+                self._ranks = self._by_rank = None
+            return self._rust
+
+    # -- what the rest of mockllm calls -------------------------------------------------------------
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Tokens of ``text``; special-token strings are ordinary text (tiktoken's ``encode_ordinary``)."""
+        rust = self._rust
+        ranks = self._ranks
+        if rust is not None or ranks is None or len(text) > _PY_TEXT_CHARS:
+            return self.encoding().encode_ordinary(text)
+        try:
+            data = [piece.encode("utf-8") for piece in self._split(text)]
+        except UnicodeEncodeError:  # lone surrogates: replaced, as tiktoken does
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            data = [piece.encode("utf-8") for piece in self._split(text)]
+        out: list[int] = []
+        for piece in data:
+            rank = ranks.get(piece)
+            if rank is not None:
+                out.append(rank)
+            elif len(piece) > _PY_PIECE_BYTES:
+                return self.encoding().encode_ordinary(text)
+            else:
+                out.extend(_merge(piece, ranks))
+        return out
+
+    def decode_single_token_bytes(self, token: int) -> bytes:
+        table = self._by_rank or self._table()
+        if table is None:
+            return self.encoding().decode_single_token_bytes(token)
+        if 0 <= token < len(table):
+            return table[token]
+        if token in self._special_ids:
+            return self._special_ids[token]
+        raise KeyError(token)
+
+    def decode_bytes(self, tokens: Sequence[int]) -> bytes:
+        rust = self._rust
+        if rust is not None:
+            return rust.decode_bytes(list(tokens))
+        return b"".join(map(self.decode_single_token_bytes, tokens))
+
+    def _table(self) -> list[bytes] | None:
+        """Rank -> token bytes while the Python merge serves (None once the Rust core does)."""
+        ranks = self._ranks
+        if ranks is None or self._rust is not None:
+            return None
+        table = self._by_rank = list(ranks)  # insertion order is rank order (see _load_ranks)
+        return table
+
+
+def _merge(piece: bytes, ranks: dict[bytes, int]) -> list[int]:
+    """Byte-pair merge of one piece not in the vocabulary whole: merge the adjacent pair of lowest rank
+    (the leftmost of equals) until no adjacent pair is a token."""
+    parts = [piece[i : i + 1] for i in range(len(piece))]
+    get = ranks.get
+    while len(parts) > 1:
+        best_rank = -1
+        best_at = -1
+        for at in range(len(parts) - 1):
+            rank = get(parts[at] + parts[at + 1])
+            if rank is not None and (best_at < 0 or rank < best_rank):
+                best_rank, best_at = rank, at
+        if best_at < 0:
+            break
+        parts[best_at : best_at + 2] = [parts[best_at] + parts[best_at + 1]]
+    return [ranks[part] for part in parts]
+
+
+def tokenizer(name: str) -> Tokenizer:
+    """The named encoding (``o200k_base`` or ``cl100k_base``), its ranks read once per process."""
+    tok = _tokenizers.get(name)
+    if tok is not None:
+        return tok
     if name not in _PATTERNS:
         raise TokenizerUnavailable(f"unknown encoding {name!r}")
     with _lock:
-        enc = _encodings.get(name)
-        if enc is None:
-            enc = tiktoken.Encoding(
-                name=name,
-                pat_str=_PATTERNS[name],
-                mergeable_ranks=_load_ranks(name),
-                special_tokens=_SPECIALS[name],
-            )
-            # The Rust core keeps its own copy of the ranks; tiktoken holds the Python dict only to pickle
-            # the encoding, which we never do. Dropping it gives back ~30 MB per encoding.
-            enc._mergeable_ranks = {}
-            _encodings[name] = enc
-    return enc
+        tok = _tokenizers.get(name)
+        if tok is None:
+            tok = _tokenizers[name] = Tokenizer(name, _load_ranks(name))
+    return tok
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """tiktoken's ``Encoding`` of ``name``, with its Rust core built (for callers that want tiktoken itself)."""
+    return tokenizer(name).encoding()
 
 
 def warm(
-    names: Iterable[str] = ("o200k_base",), *, also: Iterable[Callable[[], object]] = (), also_after_s: float = 0.0
+    names: Iterable[str] = ("o200k_base",),
+    *,
+    also: Iterable[Callable[[], object]] = (),
+    also_after_s: float = 0.0,
 ) -> threading.Thread:
     """Load encodings in a daemon thread, so start-up returns at once and the first request rarely waits.
 
     Only ``o200k_base`` by default: it serves every current model (and other vendors' models, as an
     approximation). ``cl100k_base`` (gpt-4, gpt-3.5) costs ~35 MB and loads on its first use instead.
-    ``also`` are other slow first uses (Faker, for JSON-schema answers), run ``also_after_s`` seconds after
-    the tokenizer is ready: they hold the GIL for ~100 ms, which a first request arriving right after
-    start-up (a test suite's) should not wait behind, since it needs only the tokenizer.
+    The ranks are read first (~60 ms), which is all the Python merge needs. ``also_after_s`` seconds later
+    come the slow steps that hold the GIL for ~100 ms each, which a first request arriving right after
+    start-up (a test suite's) should not wait behind: tiktoken's Rust core, then ``also`` (Faker, for
+    JSON-schema answers). With ``also_after_s`` 0 everything is built at once.
     """
     names, also = tuple(names), tuple(also)
 
     def run() -> None:
         for name in names:
-            get_encoding(name)
-        if also and also_after_s > 0:
+            tokenizer(name)
+        if also_after_s > 0:
             time.sleep(also_after_s)
+        for name in names:
+            tokenizer(name).encoding()
         for step in also:
             step()
 
@@ -144,19 +275,19 @@ _ENCODE_CACHE_CHARS = 8192
 
 @lru_cache(maxsize=2048)
 def _encode_cached(text: str, encoding: str) -> tuple[int, ...]:
-    return tuple(get_encoding(encoding).encode_ordinary(text))
+    return tuple(tokenizer(encoding).encode_ordinary(text))
 
 
 def encode(text: str, encoding: str) -> list[int]:
     """Tokens of ``text`` as plain text: special-token strings in user text are ordinary characters."""
     if len(text) <= _ENCODE_CACHE_CHARS:
         return list(_encode_cached(text, encoding))
-    return get_encoding(encoding).encode_ordinary(text)
+    return tokenizer(encoding).encode_ordinary(text)
 
 
 @lru_cache(maxsize=8192)
 def _count_cached(text: str, encoding: str) -> int:
-    return len(get_encoding(encoding).encode_ordinary(text))
+    return len(tokenizer(encoding).encode_ordinary(text))
 
 
 def count(text: str, encoding: str) -> int:
@@ -166,7 +297,7 @@ def count(text: str, encoding: str) -> int:
         return 0
     if len(text) <= _ENCODE_CACHE_CHARS:
         return _count_cached(text, encoding)
-    return len(get_encoding(encoding).encode_ordinary(text))
+    return len(tokenizer(encoding).encode_ordinary(text))
 
 
 # ----- OpenAI's counting recipe (openai-cookbook, PROTOCOL.md §8) -----------------------------------
@@ -240,7 +371,7 @@ def count_prompt_tokens(request: Conversation, encoding: str) -> int:
 
 
 def decode_bytes(tokens: Sequence[int], encoding: str) -> bytes:
-    return get_encoding(encoding).decode_bytes(list(tokens))
+    return tokenizer(encoding).decode_bytes(list(tokens))
 
 
 class _TokenBytes(dict[int, bytes]):
@@ -249,7 +380,7 @@ class _TokenBytes(dict[int, bytes]):
 
     def __init__(self, encoding: str) -> None:
         super().__init__()
-        self._decode = get_encoding(encoding).decode_single_token_bytes
+        self._decode = tokenizer(encoding).decode_single_token_bytes
 
     def __missing__(self, token: int) -> bytes:
         data = self[token] = self._decode(token)

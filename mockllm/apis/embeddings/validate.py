@@ -160,7 +160,7 @@ def _decode(ids: list[int], encoding: str) -> str:
     """Token ids to text with the model's encoding (PROTOCOL-embeddings.md §7.5), so a pre-tokenized
     input embeds exactly like the text it encodes. Ids outside the vocabulary are kept as ``<|id|>``
     markers rather than refused: what OpenAI answers to them is unrecorded [UNVERIFIED]."""
-    enc = tokens.get_encoding(encoding)
+    enc = tokens.tokenizer(encoding)
     try:
         return enc.decode_bytes(ids).decode("utf-8", "replace")
     except (KeyError, OverflowError):

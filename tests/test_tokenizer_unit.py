@@ -1,0 +1,121 @@
+"""The tokenizer that serves before tiktoken's Rust core is built: exactly tiktoken's tokens, and the
+hand-over to the Rust core (built for long texts, or when ``warm`` gets to it)."""
+
+from __future__ import annotations
+
+import binascii
+import random
+import zlib
+
+import pytest
+import tiktoken
+from faker import Faker
+
+from mockllm.core import tokens
+
+ENCODINGS = ("o200k_base", "cl100k_base")
+
+
+def fresh(name: str) -> tokens.Tokenizer:
+    """A tokenizer of its own (the process-wide one may already have its Rust core)."""
+    return tokens.Tokenizer(name, tokens._load_ranks(name))
+
+
+@pytest.fixture(scope="module", params=ENCODINGS)
+def pair(request: pytest.FixtureRequest) -> tuple[tokens.Tokenizer, tiktoken.Encoding]:
+    name = request.param
+    return fresh(name), tokens.get_encoding(name)
+
+
+def corpus(count: int, seed: int) -> list[str]:
+    """Texts that exercise every branch of the split patterns: prose in several scripts, contractions in
+    both cases, digit runs, punctuation runs, whitespace of every kind (trailing, before newlines, alone),
+    emoji with modifiers, combining marks, special-token strings, and random code points."""
+    rng = random.Random(seed)
+    fake = Faker(["en_US", "ja_JP", "ru_RU", "ar_AA", "zh_CN", "de_DE"])
+    fake.seed_instance(seed)
+    alphabet = [chr(c) for c in range(32, 127)] + list(
+        "\t\n\r\u00a0\u2028\u3000\u200b\u00e9\u0301\U0001f600\U0001f44d\U0001f3fd\u4e2d\u0627\u05d0\u0e01\u1100\ufeff"
+    )
+    runs = [" ", "\n", "\t", "  \n\n ", " '", "'s", "'S", "'LL", "123456789", "---", "...", "<|endoftext|>", "\r\n"]
+    texts = ["", " ", "\n\n", "hello", "Hello, world!", "I'm sure they'll've", "<|endofprompt|>x", "a" * 200]
+    while len(texts) < count:
+        kind = len(texts) % 4
+        if kind == 0:
+            texts.append(fake.text(max_nb_chars=rng.randint(5, 400)))
+        elif kind == 1:
+            texts.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120))))
+        elif kind == 2:
+            raw = "".join(chr(rng.randint(1, 0x2FFFF)) for _ in range(rng.randint(0, 40)))
+            texts.append(raw.encode("utf-8", "ignore").decode("utf-8"))
+        else:
+            texts.append(rng.choice(runs) * rng.randint(1, 40) + fake.word() + rng.choice(runs))
+    return texts
+
+
+def test_python_merge_gives_tiktokens_tokens(pair: tuple[tokens.Tokenizer, tiktoken.Encoding]) -> None:
+    mine, real = pair
+    texts = corpus(1500, seed=11)
+    wrong = [text for text in texts if mine.encode_ordinary(text) != real.encode_ordinary(text)]
+    assert not wrong, f"{len(wrong)} of {len(texts)} texts differ, e.g. {wrong[:3]!r}"
+    assert not mine.ready, "short texts must not build the Rust core"
+
+
+def test_lone_surrogates_are_replaced_as_tiktoken_does(pair: tuple[tokens.Tokenizer, tiktoken.Encoding]) -> None:
+    mine, real = pair
+    text = "before \ud800 after \udfff!"
+    assert mine.encode_ordinary(text) == real.encode_ordinary(text)
+
+
+def test_decoding_before_the_rust_core(pair: tuple[tokens.Tokenizer, tiktoken.Encoding]) -> None:
+    mine, real = pair
+    ids = real.encode_ordinary("Décodé: naïve 🍣 text, 12345.") + [real.eot_token]
+    assert mine.decode_bytes(ids) == real.decode_bytes(ids)
+    for token in (0, 255, real.eot_token, real.max_token_value, *ids):
+        assert mine.decode_single_token_bytes(token) == real.decode_single_token_bytes(token)
+    with pytest.raises(KeyError):
+        mine.decode_single_token_bytes(real.n_vocab + 10)
+    with pytest.raises(KeyError):
+        mine.decode_single_token_bytes(-1)
+    assert mine.n_vocab == real.n_vocab
+    assert mine.special_tokens_set == real.special_tokens_set
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_ranks_are_counted_in_file_order(name: str) -> None:
+    """_load_ranks counts ranks rather than parsing them; the file (pinned by its sha256) has them in order."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("bpe_openai")
+    assert spec is not None and spec.origin is not None
+    raw = zlib.decompress((Path(spec.origin).parent / "data" / f"{name}.tiktoken.gz").read_bytes(), 31)
+    parsed = {binascii.a2b_base64(token): int(rank) for token, rank in (line.split() for line in raw.splitlines())}
+    assert tokens._load_ranks(name) == parsed
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["word " * 1000, "=" * 300, "x" + "\u4e2d" * 100],
+    ids=["long text", "long piece", "long piece of 3-byte characters"],
+)
+def test_long_input_builds_the_rust_core_and_hands_over(text: str) -> None:
+    mine = fresh("o200k_base")
+    real = tokens.get_encoding("o200k_base")
+    assert mine.encode_ordinary(text) == real.encode_ordinary(text)
+    assert mine.ready
+    # After the hand-over the Python ranks are gone (~30 MB) and everything goes through the Rust core.
+    assert mine._ranks is None and mine._by_rank is None
+    assert mine.encode_ordinary("short") == real.encode_ordinary("short")
+    assert mine.decode_single_token_bytes(1000) == real.decode_single_token_bytes(1000)
+
+
+def test_warm_reads_ranks_first_and_builds_the_core_after_the_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "_tokenizers", {})
+    built: list[str] = []
+    thread = tokens.warm(also=(lambda: built.append("also"),), also_after_s=0.3)
+    thread.join(0.2)
+    tok = tokens._tokenizers.get("o200k_base")
+    assert tok is not None and not tok.ready and not built
+    thread.join(10)
+    assert tok.ready and built == ["also"]
