@@ -146,7 +146,12 @@ def test_rpm_limit_answers_rate_limit_error_with_headers(limited):
     error = caught.value
     assert error.body["error"]["type"] == "rate_limit_error"
     assert error.body["error"]["message"].startswith("Number of requests has exceeded your per-minute rate limit")
-    assert int(error.response.headers["retry-after"]) >= 1
+    headers = error.response.headers
+    assert int(headers["retry-after"]) >= 1
+    # The limiter's state in Anthropic's spelling only: no OpenAI header leaks into its 429.
+    assert headers["anthropic-ratelimit-requests-remaining"] == "0"
+    assert headers["anthropic-ratelimit-requests-limit"] == "2"
+    assert not [name for name in headers if name.startswith("x-ratelimit") or name == "retry-after-ms"]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import openai
 import pytest
 import yaml
 
+from mockllm.apis.openai_wire import rate_headers
 from mockllm.config import Settings
 from mockllm.core.ratelimit import RateLimiter, go_duration
 from mockllm.journal import Entry
@@ -924,7 +925,7 @@ def test_go_duration_rounding_never_overflows_a_unit(seconds: float, text: str) 
 
 def test_rate_limiter_unit_arithmetic() -> None:
     limiter = RateLimiter(rpm=120, tpm=1000)
-    headers = limiter.admit("k", 100, MODEL, now=0.0)
+    headers = rate_headers(limiter.admit("k", 100, MODEL, now=0.0))
     assert headers["x-ratelimit-remaining-requests"] == "119"
     assert headers["x-ratelimit-remaining-tokens"] == "900"
     assert headers["x-ratelimit-reset-requests"] == "500ms"  # 1 request at 2/s
@@ -934,26 +935,28 @@ def test_rate_limiter_unit_arithmetic() -> None:
         limiter.admit("k", 100, MODEL, now=0.0)
     err: Any = info.value
     # 50 left, 100 needed: 50 tokens at 1000/60 per s = 3 s.
-    assert (err.status, err.type, err.headers["retry-after"], err.headers["retry-after-ms"]) == (
+    spelt = rate_headers(err.rate)
+    assert (err.status, err.type, spelt["retry-after"], spelt["retry-after-ms"]) == (
         429,
         "tokens",
         "3",
         "3000",
     )
     assert "Used 950, Requested 100. Please try again in 3s." in err.message
-    assert limiter.admit("k", 100, MODEL, now=3.0)["x-ratelimit-remaining-tokens"] == "0"
+    assert spelt["x-ratelimit-remaining-tokens"] == "50" and err.rate.wait_s == pytest.approx(3.0)
+    assert limiter.admit("k", 100, MODEL, now=3.0).tokens_left == 0
 
 
 def test_rate_limiter_settles_the_reservation_with_the_actual_completion() -> None:
     """admit() reserves prompt + max_tokens; debit(reserved=max_tokens) swaps that for the completion."""
     limiter = RateLimiter(rpm=None, tpm=1000)
-    assert limiter.admit("k", 10 + 400, MODEL, now=0.0)["x-ratelimit-remaining-tokens"] == "590"
+    assert limiter.admit("k", 10 + 400, MODEL, now=0.0).tokens_left == 590
     limiter.debit("k", 7, now=0.0, reserved=400)  # answered with 7 tokens: 10 + 7 spent in all
-    assert limiter.admit("k", 10, MODEL, now=0.0)["x-ratelimit-remaining-tokens"] == str(1000 - 17 - 10)
+    assert limiter.admit("k", 10, MODEL, now=0.0).tokens_left == 1000 - 17 - 10
     limiter.debit("k", 5, now=0.0)  # no max_tokens: nothing reserved, the completion is charged
-    assert limiter.admit("k", 0, MODEL, now=0.0)["x-ratelimit-remaining-tokens"] == str(1000 - 17 - 15)
+    assert limiter.admit("k", 0, MODEL, now=0.0).tokens_left == 1000 - 17 - 15
     limiter.debit("k", 0, now=0.0, reserved=5000)  # never refunds past a full bucket
-    assert limiter.admit("k", 0, MODEL, now=0.0)["x-ratelimit-remaining-tokens"] == "1000"
+    assert limiter.admit("k", 0, MODEL, now=0.0).tokens_left == 1000
 
 
 def test_unenforced_limits_report_nominal_buckets(srv: MockServer) -> None:

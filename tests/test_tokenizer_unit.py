@@ -69,7 +69,7 @@ def test_lone_surrogates_are_replaced_as_tiktoken_does(pair: tuple[tokens.Tokeni
 
 def test_decoding_before_the_rust_core(pair: tuple[tokens.Tokenizer, tiktoken.Encoding]) -> None:
     mine, real = pair
-    ids = real.encode_ordinary("Décodé: naïve 🍣 text, 12345.") + [real.eot_token]
+    ids = [*real.encode_ordinary("Décodé: naïve 🍣 text, 12345."), real.eot_token]
     assert mine.decode_bytes(ids) == real.decode_bytes(ids)
     for token in (0, 255, real.eot_token, real.max_token_value, *ids):
         assert mine.decode_single_token_bytes(token) == real.decode_single_token_bytes(token)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .ratelimit import RateState
 
 __all__ = ["ApiError", "did_you_mean", "type_name"]
 
@@ -69,7 +72,10 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
 
 
 class ApiError(Exception):
-    """An error answer in OpenAI's shape: raise it anywhere in the pipeline, the app renders it."""
+    """An error answer in OpenAI's shape: raise it anywhere in the pipeline, the app renders it.
+
+    ``headers`` are sent as they are (a fixture's, ``retry-after`` of an overload); ``rate`` is the rate
+    limiter's state on a 429 of its own, which each API spells in its own headers."""
 
     def __init__(
         self,
@@ -80,6 +86,7 @@ class ApiError(Exception):
         param: str | None = None,
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
+        rate: RateState | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -88,6 +95,7 @@ class ApiError(Exception):
         self.param = param
         self.code = code
         self.headers: dict[str, str] = dict(headers or {})
+        self.rate = rate
 
     def body(self) -> dict[str, Any]:
         """The JSON body: always all four keys, as SDKs read them."""

@@ -30,7 +30,7 @@ from .ids import IdFactory, RequestIds
 from .jsonbody import loads_strict
 from .ratelimit import RateLimiter
 from .reply import ErrorSpec, FaultSpec, Reply
-from .surface import EventPlan, Surface, json_error_outcome
+from .surface import AnswerFacts, EventPlan, Surface
 
 if TYPE_CHECKING:
     from ..apis.chat.render import StreamPlan
@@ -60,11 +60,6 @@ class Outcome:
     info: dict[str, Any] = field(default_factory=dict)
     surface: Surface | None = None  # the API that answered; None for answers outside any API (404 routes)
     usage: dict[str, Any] | None = None  # an answer without a Completion (embeddings): what it billed
-
-
-def error_outcome(error: ApiError, request_id: str | None = None) -> Outcome:
-    """An error in OpenAI's envelope, for answers outside any API (unknown routes, limits, models)."""
-    return json_error_outcome(error, request_id, error.body())
 
 
 class Pipeline:
@@ -156,7 +151,7 @@ class Pipeline:
         reserved = 0  # what admission took from the token bucket, once it has
         try:
             wanted = prompt.total + (request.max_tokens or 0)
-            limit_headers = self.limiter.admit(request.api_key, wanted, request.model, self.clock())
+            rate = self.limiter.admit(request.api_key, wanted, request.model, self.clock())
             reserved = wanted
             reply = surface.extend(request, model, self.decide(request, model, ids), ids)
             if reply.error is not None:
@@ -185,14 +180,8 @@ class Pipeline:
             outcome.info["body_bytes"] = size
             return outcome
 
-        headers_out = {
-            "x-request-id": request_id,
-            "openai-version": "2020-10-01",
-            "openai-processing-ms": str(max(1, int((time.perf_counter() - started) * 1000))),
-            "access-control-expose-headers": "X-Request-ID",
-        }
-        headers_out.update(limit_headers)
-        headers_out.update(surface.response_headers(ids))
+        facts = AnswerFacts(request_id, int((time.perf_counter() - started) * 1000), rate)
+        headers_out = surface.response_headers(ids, facts)
         outcome = Outcome(
             200,
             headers_out,

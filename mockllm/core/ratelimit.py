@@ -1,10 +1,12 @@
 """Rate limits as OpenAI applies them: requests and tokens per minute, per API key, continuously refilled.
 
 Each key has two token buckets (capacity = the per-minute limit, refilled at limit/60 per second). A request
-is admitted when both buckets hold what it needs; the answer's ``x-ratelimit-*`` headers report the true
-remaining amounts and the time until each bucket is full again, in OpenAI's duration format (``120ms``,
-``2.572s``, ``6m0s``). Without ``--rpm``/``--tpm`` the buckets are nominal (10,000 RPM, 30M TPM), tracked
-for the headers but never enforced. The clock is injected, so the arithmetic is testable without sleeping.
+is admitted when both buckets hold what it needs; every answer reports a :class:`RateState` (the true
+remaining amounts and the time until each bucket is full again), which each API spells in its own
+headers: OpenAI's ``x-ratelimit-*`` with durations in Go's format (``120ms``, ``2.572s``, ``6m0s``),
+Anthropic's ``anthropic-ratelimit-*`` with RFC 3339 times. Without ``--rpm``/``--tpm`` the buckets are
+nominal (10,000 RPM, 30M TPM), tracked for the headers but never enforced. The clock is injected, so the
+arithmetic is testable without sleeping.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ def go_duration(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return (f"{hours}h" if hours else "") + f"{minutes}m{secs}s"
+
+
+@dataclass(frozen=True, slots=True)
+class RateState:
+    """What a key's buckets hold as an answer leaves, for the API to spell in its headers. ``wait_s`` is set
+    on a refusal that waiting can cure: how long until the refused request would pass."""
+
+    requests_limit: int
+    requests_left: int
+    requests_reset_s: float
+    tokens_limit: int
+    tokens_left: int
+    tokens_reset_s: float
+    wait_s: float | None = None
 
 
 @dataclass(slots=True)
@@ -86,17 +102,17 @@ class RateLimiter:
         pair[1].refill(now)
         return pair
 
-    def admit(self, key: str | None, tokens: int, model: str, now: float) -> dict[str, str]:
-        """Take one request and ``tokens`` tokens, or raise OpenAI's 429. Returns the headers to send.
+    def admit(self, key: str | None, tokens: int, model: str, now: float) -> RateState:
+        """Take one request and ``tokens`` tokens, or raise OpenAI's 429. Returns the state to report.
 
-        A 429 carries the same ``x-ratelimit-*`` headers as an admitted answer, read from the buckets as
+        A 429 carries the same state as an admitted answer (``ApiError.rate``), read from the buckets as
         they are (nothing taken): the exhausted one shows what it really holds (0 requests, or fewer tokens
         than were requested) and its true time to refill, so a client pacing itself on them stays right."""
         requests, token_bucket = self._buckets(key or "", now)
         if self.enforce_rpm and requests.level < 1:
             wait = requests.wait_for(1)
             refusal = self._refusal("requests", "requests per min (RPM)", self.rpm, model, wait, 1, requests)
-            refusal.headers.update(self.headers(requests, token_bucket))
+            refusal.rate = self.state(requests, token_bucket, wait)
             raise refusal
         if self.enforce_tpm and token_bucket.level < tokens:
             if tokens > self.tpm:
@@ -107,15 +123,15 @@ class RateLimiter:
                     "successfully. Visit https://platform.openai.com/account/rate-limits to learn more.",
                     type="tokens",
                     code="rate_limit_exceeded",
-                    headers=self.headers(requests, token_bucket),
+                    rate=self.state(requests, token_bucket),
                 )
             wait = token_bucket.wait_for(tokens)
             refusal = self._refusal("tokens", "tokens per min (TPM)", self.tpm, model, wait, tokens, token_bucket)
-            refusal.headers.update(self.headers(requests, token_bucket))
+            refusal.rate = self.state(requests, token_bucket, wait)
             raise refusal
         requests.level = max(requests.level - 1, 0.0)
         token_bucket.level = max(token_bucket.level - tokens, 0.0)
-        return self.headers(requests, token_bucket)
+        return self.state(requests, token_bucket)
 
     def debit(self, key: str | None, tokens: int, now: float, *, reserved: int = 0) -> None:
         """Settle a request once answered: its ``tokens`` of completion replace the ``reserved`` output
@@ -124,20 +140,21 @@ class RateLimiter:
         Admission must reserve the most a request may cost (prompt + ``max_tokens``), or a burst of
         long answers would overdraw the bucket; once the completion is known the reservation is given
         back and the actual count charged, so a request costs prompt + completion exactly once, and the
-        next answer's ``x-ratelimit-remaining-tokens`` shows what was really spent.
+        next answer's remaining tokens show what was really spent.
         """
         _, token_bucket = self._buckets(key or "", now)
         token_bucket.level = min(token_bucket.capacity, max(token_bucket.level + reserved - tokens, 0.0))
 
-    def headers(self, requests: Bucket, token_bucket: Bucket) -> dict[str, str]:
-        return {
-            "x-ratelimit-limit-requests": str(self.rpm),
-            "x-ratelimit-limit-tokens": str(self.tpm),
-            "x-ratelimit-remaining-requests": str(int(requests.level)),
-            "x-ratelimit-remaining-tokens": str(int(token_bucket.level)),
-            "x-ratelimit-reset-requests": go_duration(requests.until_full()),
-            "x-ratelimit-reset-tokens": go_duration(token_bucket.until_full()),
-        }
+    def state(self, requests: Bucket, token_bucket: Bucket, wait: float | None = None) -> RateState:
+        return RateState(
+            self.rpm,
+            int(requests.level),
+            requests.until_full(),
+            self.tpm,
+            int(token_bucket.level),
+            token_bucket.until_full(),
+            wait,
+        )
 
     def _refusal(
         self, kind: str, unit: str, limit: int, model: str, wait: float, requested: int, bucket: Bucket
@@ -146,12 +163,7 @@ class RateLimiter:
         # or the message contradicts itself (truncating gave "Limit 3, Used 2, Requested 1").
         # round() first, so float noise (950.0000000001) does not add one.
         used = max(math.ceil(round(limit - bucket.level, 6)), limit - requested + 1)
-        retry_after = max(1, math.ceil(wait))
         wait_text = go_duration(wait)
-        headers = {
-            "retry-after": str(retry_after),
-            "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
-        }
         return ApiError(
             429,
             f"Rate limit reached for {model} in organization org-mockllm on {unit}: Limit {limit}, Used {used}, "
@@ -159,5 +171,4 @@ class RateLimiter:
             "https://platform.openai.com/account/rate-limits to learn more.",
             type=kind,
             code="rate_limit_exceeded",
-            headers=headers,
         )

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from .errors import ApiError
     from .ids import RequestIds
     from .pipeline import Outcome, Pipeline
+    from .ratelimit import RateState
     from .reply import FaultSpec, Reply
 
-__all__ = ["EventPlan", "Route", "RouteCall", "Surface", "json_error_outcome"]
+__all__ = ["AnswerFacts", "EventPlan", "Route", "RouteCall", "Surface"]
 
 InspectImage = Callable[[Mapping[str, Any], str], "ImageInfo"]
 
@@ -35,6 +36,17 @@ class RouteCall:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     body: bytes
+
+
+@dataclass(slots=True, frozen=True)
+class AnswerFacts:
+    """What every successful answer reports, whatever its API: the request id mockllm minted
+    (``req_`` + hex), the milliseconds the pipeline took, and the rate limiter's state. Each surface
+    spells them in its own headers (:meth:`Surface.response_headers`)."""
+
+    request_id: str
+    processing_ms: int
+    rate: RateState
 
 
 @dataclass(slots=True, frozen=True)
@@ -84,8 +96,9 @@ class Surface(Protocol):
         """An id in another format than OpenAI's chat one, where the API or gateway uses one."""
         ...
 
-    def response_headers(self, ids: RequestIds) -> dict[str, str]:
-        """Extra headers of every successful answer (a gateway's own)."""
+    def response_headers(self, ids: RequestIds, facts: AnswerFacts) -> dict[str, str]:
+        """The headers of a successful answer: ``facts`` spelt as this API does (request id, rate limits,
+        processing time), and a gateway's own."""
         ...
 
     def render(self, outcome: Outcome, pipeline: Pipeline) -> None:
@@ -93,7 +106,8 @@ class Surface(Protocol):
         ...
 
     def error_outcome(self, error: ApiError, request_id: str | None) -> Outcome:
-        """An error answer in this API's envelope."""
+        """An error answer in this API's envelope, with ``error.rate`` (a 429 of the rate limiter) spelt in
+        its headers."""
         ...
 
     def stream_fault(
@@ -169,17 +183,3 @@ class EventPlan:
 
 #: Event kinds whose ``delta`` is text the journal reports, and under which name.
 _SAID_KEYS = {"content": "content", "reasoning": "reasoning_content", "refusal": "refusal"}
-
-
-def json_error_outcome(error: ApiError, request_id: str | None, body: dict[str, Any]) -> Outcome:
-    """An error answer with ``body`` as its JSON (pretty-printed, as OpenAI's and Anthropic's are)."""
-    from .pipeline import Outcome
-
-    # As captured from the API: validation errors say plain application/json, the 404 for an unknown
-    # model adds the charset (PROTOCOL.md §2).
-    charset = "; charset=utf-8" if error.code == "model_not_found" else ""
-    headers = {"content-type": "application/json" + charset}
-    headers.update(error.headers)
-    if request_id is not None:
-        headers["x-request-id"] = request_id
-    return Outcome(error.status, headers, body=json.dumps(body, indent=4).encode(), error=error)

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import ClientSession, TCPConnector, web
 
+from ..apis.openai_wire import error_outcome
 from ..config import Settings
 from ..core import auth
 from ..core.errors import ApiError
@@ -23,7 +24,7 @@ from ..core.fixtures import FixtureTable
 from ..core.ids import random_request_id
 from ..core.jsonbody import loads_strict
 from ..core.pacing import PacingSettings, iter_schedule
-from ..core.pipeline import Outcome, Pipeline, error_outcome
+from ..core.pipeline import Outcome, Pipeline
 from ..core.surface import Route, RouteCall, Surface
 from .limits import GUARD, ResourceGuard, limits_middleware, refuse_stream, stats
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.auth import bearer_key
 from ...core.faults import error_from_spec, stream_cut
-from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
+from ...core.surface import AnswerFacts, InspectImage, Route, RouteCall
+from ..openai_wire import answer_headers, error_outcome
 from .render import completion_body, stream_plan
 from .validate import validate_chat_request
 
@@ -77,8 +78,10 @@ class ChatSurface:
     def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
         return self.profile.completion_id(model, ids)
 
-    def response_headers(self, ids: RequestIds) -> dict[str, str]:
-        return self.profile.response_headers(ids)
+    def response_headers(self, ids: RequestIds, facts: AnswerFacts) -> dict[str, str]:
+        headers = answer_headers(facts)
+        headers.update(self.profile.response_headers(ids))
+        return headers
 
     def render(self, outcome: Outcome, pipeline: Pipeline) -> None:
         request, model, completion = outcome.request, outcome.model, outcome.completion
@@ -98,7 +101,7 @@ class ChatSurface:
             outcome.body = json.dumps(outcome.payload, ensure_ascii=False).encode()
 
     def error_outcome(self, error: ApiError, request_id: str | None) -> Outcome:
-        return json_error_outcome(error, request_id, error.body())
+        return error_outcome(error, request_id)
 
     def stream_fault(
         self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None

@@ -26,6 +26,8 @@ from ...core.catalog import ModelInfo
 from ...core.errors import ApiError
 from ...core.faults import error_from_spec
 from ...core.reply import FaultSpec, Reply
+from ...core.surface import AnswerFacts
+from ..openai_wire import answer_headers, error_outcome
 from .render import embeddings_body
 from .validate import EmbeddingRequest, validate_embedding_request
 from .vectors import Dense, Space, near_twin, resize, space, to_float32
@@ -87,7 +89,7 @@ def _vector(space: Space, text: str, size: int, pin: Reply | None) -> Dense:
 
 
 def answer(pipeline: Pipeline, body: bytes, headers: Mapping[str, str]) -> Outcome:
-    from ...core.pipeline import Outcome, error_outcome, parse_json_body
+    from ...core.pipeline import Outcome, parse_json_body
 
     started = time.perf_counter()
     raw: Any = None
@@ -110,7 +112,7 @@ def answer(pipeline: Pipeline, body: bytes, headers: Mapping[str, str]) -> Outco
     reserved = 0
     summary: Reply | None = None
     try:
-        limit_headers = pipeline.limiter.admit(request.api_key, prompt, request.model, pipeline.clock())
+        rate = pipeline.limiter.admit(request.api_key, prompt, request.model, pipeline.clock())
         reserved = prompt
         pins, summary = _decide(pipeline, request, model, ids, request_id)
     except ApiError as error:
@@ -132,15 +134,8 @@ def answer(pipeline: Pipeline, body: bytes, headers: Mapping[str, str]) -> Outco
     usage: dict[str, int] = {"prompt_tokens": prompt, "total_tokens": prompt}
     if style == "siliconflow":
         usage = {"prompt_tokens": prompt, "completion_tokens": 0, "total_tokens": prompt}
-    headers_out = {
-        "content-type": "application/json",
-        "x-request-id": request_id,
-        "openai-version": "2020-10-01",
-        "openai-model": request.model,
-        "openai-processing-ms": str(max(1, int((time.perf_counter() - started) * 1000))),
-        "access-control-expose-headers": "X-Request-ID",
-    }
-    headers_out.update(limit_headers)
+    headers_out = {"content-type": "application/json", "openai-model": request.model}
+    headers_out.update(answer_headers(AnswerFacts(request_id, int((time.perf_counter() - started) * 1000), rate)))
     headers_out.update(pipeline.profile.response_headers(ids))
     outcome = Outcome(200, headers_out, body=body_out, request=request, model=model, reply=summary, ids=ids, raw=raw)  # type: ignore[arg-type]
     outcome.usage = usage

@@ -173,9 +173,12 @@ def error_outcome(error: ApiError, request_id: str | None) -> Outcome:
     """The error answer: compact JSON, ``request-id`` header equal to the body's, ``x-should-retry: false``
     on the statuses the SDKs must not retry (real 400s carry it, PROTOCOL-anthropic.md §6)."""
     from ...core.pipeline import Outcome
+    from .headers import rate_headers
 
     rid = anthropic_request_id(request_id) if request_id and not request_id.startswith("req_011C") else request_id
     headers = {"content-type": "application/json"}
+    if error.rate is not None:
+        headers.update(rate_headers(error.rate))
     headers.update(error.headers)
     if rid is not None:
         headers["request-id"] = rid

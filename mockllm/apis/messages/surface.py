@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +24,9 @@ from ...core.auth import bearer_key
 from ...core.jsonbody import loads_strict
 from ...core.reply import Reply
 from ...core.shaping import prompt_usage, safe_text
-from ...core.surface import InspectImage, Route, RouteCall
+from ...core.surface import AnswerFacts, InspectImage, Route, RouteCall
 from .errors import AnthropicError, anthropic_request_id, anthropic_spec, error_outcome, invalid, stream_error_event
+from .headers import answer_headers
 from .render import message_object, message_stream, stop_reason
 from .validate import ParsedMessages, validate_messages_request
 
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MessagesSurface", "anthropic_key", "thinking_text"]
 
-_DROPPED = ("x-request-id", "openai-version", "openai-processing-ms", "access-control-expose-headers")
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
@@ -147,14 +146,13 @@ class MessagesSurface:
     def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
         return "msg_01" + _base58(ids.request() + ":msg", 22)
 
-    def response_headers(self, ids: RequestIds) -> dict[str, str]:
-        return {}
+    def response_headers(self, ids: RequestIds, facts: AnswerFacts) -> dict[str, str]:
+        return answer_headers(facts)
 
     def render(self, outcome: Outcome, pipeline: Pipeline) -> None:
         request, completion, reply = outcome.request, outcome.completion, outcome.reply
         assert request is not None and completion is not None and reply is not None
         parsed: ParsedMessages = request.edge
-        _anthropic_headers(outcome.headers)
         choice = completion.choices[0]
         reason, sequence = stop_reason(choice, parsed.stop_sequences, reply.content)
         final = message_object(completion.id, completion, reason, sequence, [c.id for c in choice.tool_calls])
@@ -234,28 +232,3 @@ def _check_window(request: Conversation, model: ModelInfo) -> None:
             f"input length and `max_tokens` exceed context limit: {prompt} + {wanted} > {window}, decrease input "
             "length or `max_tokens` and try again"
         )
-
-
-def _anthropic_headers(headers: dict[str, str]) -> None:
-    """OpenAI's headers of a pipeline answer → Anthropic's: ``request-id`` and ``anthropic-ratelimit-*``
-    (integers, reset as RFC 3339: when the bucket is full again at its refill rate)."""
-    request_id = headers.get("x-request-id")
-    requests_limit = headers.pop("x-ratelimit-limit-requests", None)
-    tokens_limit = headers.pop("x-ratelimit-limit-tokens", None)
-    requests_left = headers.pop("x-ratelimit-remaining-requests", None)
-    tokens_left = headers.pop("x-ratelimit-remaining-tokens", None)
-    headers.pop("x-ratelimit-reset-requests", None)
-    headers.pop("x-ratelimit-reset-tokens", None)
-    for name in _DROPPED:
-        headers.pop(name, None)
-    if request_id is not None:
-        headers["request-id"] = anthropic_request_id(request_id)
-    now = time.time()
-    for kind, limit, left in (("requests", requests_limit, requests_left), ("tokens", tokens_limit, tokens_left)):
-        if limit is None or left is None:
-            continue
-        capacity, remaining = int(limit), int(left)
-        reset = now + (capacity - remaining) * 60.0 / max(capacity, 1)
-        headers[f"anthropic-ratelimit-{kind}-limit"] = str(capacity)
-        headers[f"anthropic-ratelimit-{kind}-remaining"] = str(remaining)
-        headers[f"anthropic-ratelimit-{kind}-reset"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(reset + 0.999))

@@ -19,9 +19,10 @@ from ...core.faults import stream_cut
 from ...core.generate import _EFFORT_SCALE
 from ...core.reply import Reply
 from ...core.shaping import prompt_usage
-from ...core.surface import InspectImage, Route, RouteCall, json_error_outcome
+from ...core.surface import AnswerFacts, InspectImage, Route, RouteCall
 from ..chat.surface import openai_stream_error
 from ..openai_params import check_enum, check_integer
+from ..openai_wire import answer_headers, error_outcome
 from .render import response_object, response_stream, summary_text
 from .store import ResponseStore, StoredResponse
 from .validate import CONTEXT_PARAMS, ParsedResponseRequest, validate_responses_request
@@ -84,8 +85,8 @@ class ResponsesSurface:
     def completion_id(self, model: ModelInfo, ids: RequestIds) -> str | None:
         return None
 
-    def response_headers(self, ids: RequestIds) -> dict[str, str]:
-        return {}
+    def response_headers(self, ids: RequestIds, facts: AnswerFacts) -> dict[str, str]:
+        return answer_headers(facts)
 
     def render(self, outcome: Outcome, pipeline: Pipeline) -> None:
         request, model, completion, ids = outcome.request, outcome.model, outcome.completion, outcome.ids
@@ -131,9 +132,15 @@ class ResponsesSurface:
         if error.param == "messages":
             # The engine's context-length checks name chat's field; the conversation is ``input`` here.
             error = ApiError(
-                error.status, error.message, type=error.type, param="input", code=error.code, headers=error.headers
+                error.status,
+                error.message,
+                type=error.type,
+                param="input",
+                code=error.code,
+                headers=error.headers,
+                rate=error.rate,
             )
-        return json_error_outcome(error, request_id, error.body())
+        return error_outcome(error, request_id)
 
     def stream_fault(
         self, fault: FaultSpec, events: list[bytes], kinds: list[str], outcome: Outcome | None
