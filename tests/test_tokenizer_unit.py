@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import binascii
 import random
+import time
 import zlib
 
 import pytest
@@ -119,3 +120,17 @@ def test_warm_reads_ranks_first_and_builds_the_core_after_the_delay(monkeypatch:
     assert tok is not None and not tok.ready and not built
     thread.join(10)
     assert tok.ready and built == ["also"]
+
+
+def test_warm_builds_the_core_right_after_the_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "_tokenizers", {})
+    thread = tokens.warm(also_after_s=30)
+    deadline = time.monotonic() + 10
+    while "o200k_base" not in tokens._tokenizers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    tok = tokens._tokenizers["o200k_base"]
+    assert not tok.ready
+    first = tok.encode_ordinary("the first request's prompt")  # the Python merge answers it
+    thread.join(10)  # far sooner than 30 s: the build follows the first use
+    assert not thread.is_alive() and tok.ready
+    assert first == tokens.get_encoding("o200k_base").encode_ordinary("the first request's prompt")

@@ -70,6 +70,9 @@ _tokenizers: dict[str, Tokenizer] = {}
 #: where Rust's speed pays for its build).
 _PY_TEXT_CHARS = 4096
 _PY_PIECE_BYTES = 256
+#: How long after the first use of the Python merge ``warm`` builds the Rust core: time for that request to
+#: finish (its shaping and writing take a few milliseconds), not for a second one to come.
+_BUILD_AFTER_USE_S = 0.05
 
 
 class TokenizerUnavailable(RuntimeError):
@@ -118,6 +121,8 @@ class Tokenizer:
         self.special_tokens_set = frozenset(_SPECIALS[name])
         self._by_rank: list[bytes] | None = None
         self._rust: tiktoken.Encoding | None = None
+        #: Set by the first text the Python merge encodes: ``warm`` builds the Rust core just after it.
+        self.used = threading.Event()
 
     # -- the Rust core ------------------------------------------------------------------------------
 
@@ -157,6 +162,8 @@ class Tokenizer:
         ranks = self._ranks
         if rust is not None or ranks is None or len(text) > _PY_TEXT_CHARS:
             return self.encoding().encode_ordinary(text)
+        if not self.used.is_set():
+            self.used.set()
         try:
             data = [piece.encode("utf-8") for piece in self._split(text)]
         except UnicodeEncodeError:  # lone surrogates: replaced, as tiktoken does
@@ -245,20 +252,24 @@ def warm(
 
     Only ``o200k_base`` by default: it serves every current model (and other vendors' models, as an
     approximation). ``cl100k_base`` (gpt-4, gpt-3.5) costs ~35 MB and loads on its first use instead.
-    The ranks are read first (~60 ms), which is all the Python merge needs. ``also_after_s`` seconds later
-    come the slow steps that hold the GIL for ~100 ms each, which a first request arriving right after
-    start-up (a test suite's) should not wait behind: tiktoken's Rust core, then ``also`` (Faker, for
-    JSON-schema answers). With ``also_after_s`` 0 everything is built at once.
+    The ranks are read first (~60 ms), which is all the Python merge needs. Then come the slow steps that
+    hold the GIL for ~100 ms each, which a first request arriving right after start-up (a test suite's)
+    should not wait behind. tiktoken's Rust core is built just after the first request has used the
+    Python merge (its answer is out by then), or ``also_after_s`` after start-up if none comes; so a load
+    that follows a first request does not hold the ranks, the core and its own memory all at once. The
+    ``also`` steps (Faker, for JSON-schema answers) run ``also_after_s`` later still. With ``also_after_s``
+    0 everything is built at once.
     """
     names, also = tuple(names), tuple(also)
 
     def run() -> None:
-        for name in names:
-            tokenizer(name)
-        if also_after_s > 0:
+        loaded = [tokenizer(name) for name in names]
+        if also_after_s > 0 and loaded and loaded[0].used.wait(also_after_s):
+            time.sleep(_BUILD_AFTER_USE_S)
+        for tok in loaded:
+            tok.encoding()
+        if also and also_after_s > 0:
             time.sleep(also_after_s)
-        for name in names:
-            tokenizer(name).encoding()
         for step in also:
             step()
 
