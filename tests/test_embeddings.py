@@ -303,7 +303,30 @@ def test_sdk_error_classes(client: openai.OpenAI) -> None:
 def test_chat_refuses_embedding_models(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as info:
         client.chat.completions.create(model=SMALL, messages=[{"role": "user", "content": "hi"}])
-    assert "This is not a chat model" in info.value.message
+    assert "This is not a chat model and thus not supported in the v1/chat/completions endpoint" in info.value.message
+    assert info.value.param == "model"
+
+
+def test_responses_refuses_embedding_models_in_its_own_words(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.responses.create(model=SMALL, input="hi")
+    assert info.value.message == f"The requested model '{SMALL}' is not supported with the Responses API."
+    assert (info.value.param, info.value.code) == ("model", "model_not_found")
+    with pytest.raises(openai.BadRequestError):  # counting input tokens names the same model
+        client.responses.input_tokens.count(model=SMALL, input="hi")
+
+
+def test_messages_knows_no_embedding_model(server: MockServer) -> None:
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=server.root_url, api_key="sk-ant-test", max_retries=0)
+    with pytest.raises(anthropic.NotFoundError) as info:
+        client.messages.create(model=SMALL, max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+    assert info.value.body == {
+        "type": "error",
+        "error": {"type": "not_found_error", "message": f"model: {SMALL}"},
+        "request_id": info.value.request_id,
+    }
 
 
 # ===== what the vectors promise (PROTOCOL-embeddings.md §9) ===========================================

@@ -131,8 +131,6 @@ class Pipeline:
             check_key(surface.api_key(headers), self.settings.api_keys)
             raw = parse_json_body(body)
             request, model = surface.parse(raw, headers, self, inspect_image)
-            if model.embedding_dims:
-                raise _not_a_chat_model()
             prompt = shaping.prompt_usage(request, model)
             shaping.check_context(request, model, prompt.total)
         except ApiError as error:
@@ -373,17 +371,6 @@ def fault_from_header(value: str) -> Reply:
             param="x-mockllm-fault",
             code="invalid_fault",
         ) from None
-
-
-def _not_a_chat_model() -> ApiError:
-    """An embedding model named on the chat endpoint: OpenAI's answer for models that are not chat models
-    (recalled from the live API, not in a recording [UNVERIFIED])."""
-    return ApiError(
-        404,
-        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
-        "Did you mean to use v1/completions?",
-        param="model",
-    )
 
 
 #: Longest text of one choice the journal keeps of a stream (as :func:`~mockllm.journal.shorten` cuts).

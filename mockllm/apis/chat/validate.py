@@ -975,6 +975,15 @@ def validate_chat_request(
 
     # 6. the model
     model = catalog.require(model_id)
+    if model.embedding_dims:
+        # OpenAI's answer for models that are not chat models (recalled from the live API, not in a
+        # recording [UNVERIFIED]).
+        raise ApiError(
+            404,
+            "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+            "Did you mean to use v1/completions?",
+            param="model",
+        )
 
     # 7. model-specific rules
     _model_rules(model, body, reasoning_effort, temperature, top_p, media, modalities, tools)

@@ -567,7 +567,8 @@ def validate_messages_request(
         messages.insert(0, Message("system", system_text, system_text, raw={"role": "system"}))
 
     model: ModelInfo | None = catalog.get(model_id)
-    if model is None:
+    if model is None or model.embedding_dims:
+        # An embedding model is no model the Messages API knows: its unknown-model answer.
         raise AnthropicError(404, "not_found_error", f"model: {model_id}")
     if images and not model.vision:
         raise invalid(f"messages: model {model_id} does not support image input")  # [UNVERIFIED wording]

@@ -643,6 +643,15 @@ def validate_responses_request(
     if model is None:
         # PROTOCOL-responses.md §3: this API names the parameter and words the message its own way.
         raise ApiError(404, f"The requested model '{model_id}' does not exist.", param="model", code="model_not_found")
+    if model.embedding_dims:
+        # The Responses API's refusal of a model it does not serve, as quoted from it (Laisky/one-api#88:
+        # gpt-4o-search-preview); its status is not quoted, 400 is assumed [UNVERIFIED].
+        raise ApiError(
+            400,
+            f"The requested model '{model_id}' is not supported with the Responses API.",
+            param="model",
+            code="model_not_found",
+        )
     reasoning_model = model.reasoning == "openai"
     if effort is not None and not reasoning_model:
         raise ApiError.unsupported_parameter("reasoning.effort")
