@@ -310,7 +310,7 @@ def test_chat_refuses_embedding_models(client: openai.OpenAI) -> None:
 def test_responses_refuses_embedding_models_in_its_own_words(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.responses.create(model=SMALL, input="hi")
-    assert info.value.message == f"The requested model '{SMALL}' is not supported with the Responses API."
+    assert info.value.body["message"] == f"The requested model '{SMALL}' is not supported with the Responses API."  # type: ignore[index]
     assert (info.value.param, info.value.code) == ("model", "model_not_found")
     with pytest.raises(openai.BadRequestError):  # counting input tokens names the same model
         client.responses.input_tokens.count(model=SMALL, input="hi")
