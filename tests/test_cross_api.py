@@ -134,3 +134,30 @@ def test_a_refused_stream_is_spelt_by_its_api() -> None:
             assert refused.status_code == 503 and set(refused.json()["error"]) == {"message", "type", "param", "code"}
         finally:
             held.close()
+
+
+def test_every_listed_api_is_routed_and_answers_in_its_envelope() -> None:
+    """``mockllm.apis`` is the one list of APIs: the pipeline takes its surfaces and endpoints from it and
+    the HTTP layer routes each create path it names, without a route of its own for any API."""
+    import httpx
+
+    from mockllm.core.pipeline import Pipeline
+
+    paths = Pipeline(Settings()).paths()
+    assert paths == {
+        "chat": "/v1/chat/completions",
+        "responses": "/v1/responses",
+        "messages": "/v1/messages",
+        "embeddings": "/v1/embeddings",
+    }
+    with MockServer(Settings(port=0)) as srv:
+        for name, path in paths.items():
+            r = httpx.post(srv.root_url + path, json={}, headers={"anthropic-version": "2023-06-01"}, timeout=30)
+            assert r.status_code == 400, (name, r.text)
+            body = r.json()
+            if name == "messages":
+                assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+                assert r.headers["request-id"].startswith("req_011C")
+            else:
+                assert set(body["error"]) == {"message", "type", "param", "code"}
+                assert r.headers["x-request-id"].startswith("req_")

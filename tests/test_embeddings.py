@@ -402,7 +402,7 @@ import base64, hashlib, json, sys
 from mockllm.config import Settings
 from mockllm.core.pipeline import Pipeline
 body = json.dumps({"model": "text-embedding-3-small", "input": sys.argv[1], "encoding_format": "base64"}).encode()
-out = Pipeline(Settings(seed=11)).handle_embeddings(body, {})
+out = Pipeline(Settings(seed=11)).answer("embeddings", body, {})
 print(hashlib.sha256(base64.b64decode(json.loads(out.body)["data"][0]["embedding"])).hexdigest())
 """
 

@@ -30,7 +30,7 @@ from .ids import IdFactory, RequestIds
 from .jsonbody import loads_strict
 from .ratelimit import RateLimiter
 from .reply import ErrorSpec, FaultSpec, Reply
-from .surface import AnswerFacts, EventPlan, Surface
+from .surface import AnswerFacts, Endpoint, EventPlan, Surface
 
 if TYPE_CHECKING:
     from ..apis.chat.render import StreamPlan
@@ -94,16 +94,11 @@ class Pipeline:
         except ImportError:  # pragma: no cover - vision is part of the package
             pass
         self.check_strict = _check_strict_schema
-        from ..apis.chat.surface import ChatSurface
-        from ..apis.messages.surface import MessagesSurface
-        from ..apis.responses.surface import ResponsesSurface
+        from .. import apis
 
-        self.chat: Surface = ChatSurface(self.profile)
-        self.surfaces: dict[str, Surface] = {
-            "chat": self.chat,
-            "responses": ResponsesSurface(settings.store_size),
-            "messages": MessagesSurface(settings),
-        }
+        self.surfaces: dict[str, Surface] = apis.surfaces(settings, self.profile)
+        self.endpoints: dict[str, Endpoint] = apis.endpoints()
+        self.chat: Surface = self.surfaces["chat"]
 
     def now(self) -> int:
         return self.settings.freeze_time if self.settings.freeze_time is not None else int(time.time())
@@ -200,11 +195,23 @@ class Pipeline:
                 choice.content_tokens = choice.reasoning_tokens = choice.refusal_tokens = []
         return outcome
 
-    def handle_embeddings(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
-        """Answer one ``/v1/embeddings`` request (see :mod:`mockllm.apis.embeddings.serve`)."""
-        from ..apis.embeddings.serve import answer
+    def answer(
+        self,
+        api: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        fetched: Mapping[str, bytes | FetchFailure] | None = None,
+    ) -> Outcome:
+        """Answer one request of the API named ``api``: a surface's through :meth:`handle`, an endpoint's
+        through its own step."""
+        surface = self.surfaces.get(api)
+        if surface is not None:
+            return self.handle(body, headers, fetched, surface)
+        return self.endpoints[api].answer(self, body, headers)
 
-        return answer(self, body, headers)
+    def paths(self) -> dict[str, str]:
+        """Each API's create route, by its name."""
+        return {name: api.path for name, api in (*self.surfaces.items(), *self.endpoints.items())}
 
     def injected(self, headers: Mapping[str, str], ids: RequestIds) -> Reply | None:
         """The failure injected into this request, if any: the ``x-mockllm-fault`` header's, else a chaos

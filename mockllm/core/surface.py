@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .ratelimit import RateState
     from .reply import FaultSpec, Reply
 
-__all__ = ["AnswerFacts", "EventPlan", "Route", "RouteCall", "Surface"]
+__all__ = ["AnswerFacts", "Endpoint", "EventPlan", "Route", "RouteCall", "Surface"]
 
 InspectImage = Callable[[Mapping[str, Any], str], "ImageInfo"]
 
@@ -47,6 +47,18 @@ class AnswerFacts:
     request_id: str
     processing_ms: int
     rate: RateState
+
+
+@dataclass(slots=True, frozen=True)
+class Endpoint:
+    """An API whose create route does not go through decide → shape (embeddings answer vectors, not
+    text). ``answer`` is its own step on the shared edge: it checks the key, parses strict JSON, asks
+    :meth:`~.pipeline.Pipeline.injected` and the fixtures, takes from the rate limiter, and returns an
+    :class:`~.pipeline.Outcome` that the HTTP layer executes and journals like any surface's."""
+
+    name: str
+    path: str
+    answer: Callable[[Pipeline, bytes, Mapping[str, str]], Outcome]
 
 
 @dataclass(slots=True, frozen=True)

@@ -127,15 +127,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 def api_route(name: str) -> Handler:
     """The handler of one API's create route (``chat``: ``POST /v1/chat/completions``, ...): read the
-    bounded body, let the pipeline answer it through that API's surface, execute the answer."""
+    bounded body, let the pipeline answer it (through the API's surface, or an endpoint's own step),
+    execute the answer."""
 
     async def answer(request: web.Request) -> web.StreamResponse:
         pipeline = request.app[PIPELINE]
-        surface = pipeline.surfaces[name]
         started = time.perf_counter()
         body = await request.read()
-        fetched = await _fetch_images(request.app, pipeline, body) if pipeline.fetch_policy is not None else None
-        return await _send(request, pipeline.handle(body, request.headers, fetched, surface), started)
+        fetched = None
+        if pipeline.fetch_policy is not None and name in pipeline.surfaces:  # endpoints take no images
+            fetched = await _fetch_images(request.app, pipeline, body)
+        return await _send(request, pipeline.answer(name, body, request.headers, fetched), started)
 
     answer.__name__ = f"{name}_create"
     return answer
@@ -159,13 +161,6 @@ def companion_route(name: str, route: Route) -> Handler:
 
     answer.__name__ = f"{name}_{route.method.lower()}"
     return answer
-
-
-async def embeddings(request: web.Request) -> web.StreamResponse:
-    """``POST /v1/embeddings``: no streaming, but transport faults apply as to any JSON answer."""
-    started = time.perf_counter()
-    body = await request.read()
-    return await _send(request, request.app[PIPELINE].handle_embeddings(body, request.headers), started)
 
 
 async def _send(request: web.Request, outcome: Outcome, started: float) -> web.StreamResponse:
@@ -410,11 +405,11 @@ def make_app(settings: Settings, fixtures: FixtureTable | None = None) -> web.Ap
     app[STREAMS] = set()
     app[CLOSING] = asyncio.Event()
     app[STATS] = {}
+    for name, path in pipeline.paths().items():
+        app.router.add_post(path, api_route(name))
     for name, surface in pipeline.surfaces.items():
-        app.router.add_post(surface.path, api_route(name))
         for route in surface.routes():
             app.router.add_route(route.method, route.path, companion_route(name, route))
-    app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model:.+}", get_model)
     app.router.add_get("/health", health)

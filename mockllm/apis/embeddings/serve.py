@@ -1,6 +1,7 @@
 """Answer one ``/v1/embeddings`` request with the engine the chat endpoint uses.
 
-``Pipeline.handle_embeddings`` calls :func:`answer`. Everything but the vectors is shared with chat:
+:func:`answer` is this API's :class:`~mockllm.core.surface.Endpoint` step (``mockllm.apis`` lists it).
+Everything but the vectors is shared with chat:
 the API key check, OpenAI-shaped errors with an ``x-request-id``, seeded ids, the rate limiter
 (``--rpm``/``--tpm``; an embeddings request costs its input tokens), injected failures (the
 ``x-mockllm-fault`` header, ``--chaos``), fixtures (error presets, transport faults, pinned vectors,
