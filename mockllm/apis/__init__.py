@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..config import Settings
+    from ..core.pipeline import Outcome, Pipeline
     from ..core.surface import Endpoint, Surface
     from ..profiles import Profile
 
@@ -33,6 +36,12 @@ def surfaces(settings: Settings, profile: Profile) -> dict[str, Surface]:
 def endpoints() -> dict[str, Endpoint]:
     """The APIs that answer on the shared edge with a step of their own instead (vectors, not text)."""
     from ..core.surface import Endpoint
+
+    return {"embeddings": Endpoint("embeddings", "/v1/embeddings", _embeddings)}
+
+
+def _embeddings(pipeline: Pipeline, body: bytes, headers: Mapping[str, str]) -> Outcome:
+    # Imported on the first embeddings request: a chat-only server does not pay ~6 ms of start-up for it.
     from .embeddings.serve import answer
 
-    return {"embeddings": Endpoint("embeddings", "/v1/embeddings", answer)}
+    return answer(pipeline, body, headers)
