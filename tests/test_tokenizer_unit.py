@@ -19,7 +19,7 @@ ENCODINGS = ("o200k_base", "cl100k_base")
 
 def fresh(name: str) -> tokens.Tokenizer:
     """A tokenizer of its own (the process-wide one may already have its Rust core)."""
-    return tokens.Tokenizer(name, tokens._load_ranks(name))
+    return tokens.Tokenizer(name, tokens._load_ranks(name), build_on_use=False)
 
 
 @pytest.fixture(scope="module", params=ENCODINGS)
@@ -134,3 +134,16 @@ def test_warm_builds_the_core_right_after_the_first_use(monkeypatch: pytest.Monk
     thread.join(10)  # far sooner than 30 s: the build follows the first use
     assert not thread.is_alive() and tok.ready
     assert first == tokens.get_encoding("o200k_base").encode_ordinary("the first request's prompt")
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_first_use_builds_the_rust_core_soon_after(name: str) -> None:
+    """Any encoding in use ends up on the fast path (cl100k is not warmed at start-up: its first request,
+    a gpt-4 one or an embedding, is merged in Python and the core follows in the background)."""
+    mine = tokens.Tokenizer(name, tokens._load_ranks(name))
+    assert not mine.ready
+    assert mine.encode_ordinary("a first prompt") == tokens.get_encoding(name).encode_ordinary("a first prompt")
+    deadline = time.monotonic() + 10
+    while not mine.ready and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert mine.ready

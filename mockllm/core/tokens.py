@@ -112,7 +112,7 @@ class Tokenizer:
     only the speed differs, and the texts of a start-up (prompts, short replies) are small.
     """
 
-    def __init__(self, name: str, ranks: dict[bytes, int]) -> None:
+    def __init__(self, name: str, ranks: dict[bytes, int], *, build_on_use: bool = True) -> None:
         self.name = name
         self._ranks: dict[bytes, int] | None = ranks
         self._split = regex.compile(_PATTERNS[name]).findall
@@ -121,8 +121,11 @@ class Tokenizer:
         self.special_tokens_set = frozenset(_SPECIALS[name])
         self._by_rank: list[bytes] | None = None
         self._rust: tiktoken.Encoding | None = None
-        #: Set by the first text the Python merge encodes: ``warm`` builds the Rust core just after it.
+        #: Set by the first text the Python merge encodes: the Rust core is built just after it (in a
+        #: thread of its own; ``warm`` waits on this too), so every encoding in use ends up on the fast path.
         self.used = threading.Event()
+        self._build_on_use = build_on_use
+        self._use_lock = threading.Lock()
 
     # -- the Rust core ------------------------------------------------------------------------------
 
@@ -163,7 +166,7 @@ class Tokenizer:
         if rust is not None or ranks is None or len(text) > _PY_TEXT_CHARS:
             return self.encoding().encode_ordinary(text)
         if not self.used.is_set():
-            self.used.set()
+            self._first_use()
         try:
             data = [piece.encode("utf-8") for piece in self._split(text)]
         except UnicodeEncodeError:  # lone surrogates: replaced, as tiktoken does
@@ -179,6 +182,18 @@ class Tokenizer:
             else:
                 out.extend(_merge(piece, ranks))
         return out
+
+    def _first_use(self) -> None:
+        with self._use_lock:
+            if self.used.is_set():
+                return
+            self.used.set()
+        if self._build_on_use:
+            threading.Thread(target=self._build_soon, name=f"mockllm-{self.name}", daemon=True).start()
+
+    def _build_soon(self) -> None:
+        time.sleep(_BUILD_AFTER_USE_S)  # let the request that used it finish first
+        self.encoding()
 
     def decode_single_token_bytes(self, token: int) -> bytes:
         table = self._by_rank or self._table()
@@ -255,7 +270,8 @@ def warm(
     The ranks are read first (~60 ms), which is all the Python merge needs. Then come the slow steps that
     hold the GIL for ~100 ms each, which a first request arriving right after start-up (a test suite's)
     should not wait behind. tiktoken's Rust core is built just after the first request has used the
-    Python merge (its answer is out by then), or ``also_after_s`` after start-up if none comes; so a load
+    Python merge (its answer is out by then; see :meth:`Tokenizer._first_use`, which does the same for an
+    encoding not warmed here), or ``also_after_s`` after start-up if none comes; so a load
     that follows a first request does not hold the ranks, the core and its own memory all at once. The
     ``also`` steps (Faker, for JSON-schema answers) run ``also_after_s`` later still. With ``also_after_s``
     0 everything is built at once.
