@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +19,13 @@ from mockllm.config import Settings
 from mockllm.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The tokenizer's parsed-ranks cache goes to a folder of this test process (servers it starts inherit it),
+# not to the user's ~/.cache: a test run leaves nothing behind.
+if "MOCKLLM_CACHE_DIR" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="mockllm-test-cache-")
+    os.environ["MOCKLLM_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, True)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import binascii
 import random
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 import tiktoken
@@ -86,13 +87,13 @@ def test_decoding_before_the_rust_core(pair: tuple[tokens.Tokenizer, tiktoken.En
 def test_ranks_are_counted_in_file_order(name: str) -> None:
     """_load_ranks counts ranks rather than parsing them; the file (pinned by its sha256) has them in order."""
     import importlib.util
-    from pathlib import Path
 
     spec = importlib.util.find_spec("bpe_openai")
     assert spec is not None and spec.origin is not None
     raw = zlib.decompress((Path(spec.origin).parent / "data" / f"{name}.tiktoken.gz").read_bytes(), 31)
     parsed = {binascii.a2b_base64(token): int(rank) for token, rank in (line.split() for line in raw.splitlines())}
-    assert tokens._load_ranks(name) == parsed
+    assert tokens._parse_ranks(name) == parsed
+    assert list(tokens._load_ranks(name)) == list(parsed)  # through the cache too, in rank order
 
 
 @pytest.mark.parametrize(
@@ -147,3 +148,49 @@ def test_first_use_builds_the_rust_core_soon_after(name: str) -> None:
     while not mine.ready and time.monotonic() < deadline:
         time.sleep(0.01)
     assert mine.ready
+
+
+# ----- the parsed-ranks cache ----------------------------------------------------------------------
+
+
+def test_ranks_are_cached_between_runs_and_read_back_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCKLLM_CACHE_DIR", str(tmp_path))
+    parsed = tokens._parse_ranks("cl100k_base")
+    assert tokens._load_ranks("cl100k_base") == parsed  # parsed, then saved
+    [saved] = tmp_path.iterdir()
+    assert saved.name.startswith("cl100k_base-223921b76ee99bde") and saved.suffix == ".ranks"
+    again = tokens._read_cached("cl100k_base")
+    assert again == parsed and list(again) == list(parsed)  # rank order kept: the decode table relies on it
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_damaged_cache_file_is_ignored_and_written_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCKLLM_CACHE_DIR", str(tmp_path))
+    tokens._load_ranks("cl100k_base")
+    [saved] = tmp_path.iterdir()
+    good = saved.read_bytes()
+    for damaged in (good[:-1], good[:100], good[:-10] + b"x" * 10, b"", b"not a cache"):
+        saved.write_bytes(damaged)
+        assert tokens._read_cached("cl100k_base") is None
+        assert tokens._load_ranks("cl100k_base") == tokens._parse_ranks("cl100k_base")
+        assert saved.read_bytes() == good
+
+
+def test_cache_location_and_switching_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOCKLLM_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert tokens.cache_dir() == tmp_path / "xdg" / "mockllm"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert tokens.cache_dir() == tmp_path / "home" / ".cache" / "mockllm"
+    monkeypatch.setenv("MOCKLLM_CACHE_DIR", "off")
+    assert tokens.cache_dir() is None
+    assert tokens._load_ranks("cl100k_base") == tokens._parse_ranks("cl100k_base")
+    assert not (tmp_path / "home").exists()
+
+
+def test_an_unwritable_cache_folder_only_means_parsing_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MOCKLLM_CACHE_DIR", str(blocker / "cache"))
+    assert tokens._load_ranks("cl100k_base") == tokens._parse_ranks("cl100k_base")
