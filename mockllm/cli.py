@@ -230,12 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Start-up allocates ~55,000 objects that live as long as the process (modules, classes, schemas) and
     # next to no garbage; with the collector on, it walks them again and again while they load, ~30 ms of
     # a ~350 ms cold start. Off until the work begins: serve() turns it on once they are frozen, a
-    # recording session before it proxies, anything else on the way out.
+    # recording session before it proxies, anything else on the way out (when it was on to begin with).
+    collecting = gc.isenabled()
     gc.disable()
     try:
         return _main(argv)
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
 
 
 def _main(argv: Sequence[str] | None) -> int:

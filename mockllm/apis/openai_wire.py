@@ -60,7 +60,7 @@ def error_outcome(error: ApiError, request_id: str | None, body: dict[str, Any] 
 
     # As captured from the API: validation errors say plain application/json, the 404 for an unknown
     # model adds the charset (PROTOCOL.md §2).
-    charset = "; charset=utf-8" if error.code == "model_not_found" else ""
+    charset = "; charset=utf-8" if error.status == 404 and error.code == "model_not_found" else ""
     headers = {"content-type": "application/json" + charset}
     if error.rate is not None:
         headers.update(rate_headers(error.rate))

@@ -22,6 +22,7 @@ import marshal
 import os
 import threading
 import time
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -73,6 +74,13 @@ _tokenizers: dict[str, Tokenizer] = {}
 #: where Rust's speed pays for its build).
 _PY_TEXT_CHARS = 4096
 _PY_PIECE_BYTES = 256
+#: The ``regex`` module may know a newer Unicode than the tables of tiktoken's Rust core (regex 2026.12 has
+#: Unicode 17, tiktoken 0.14 Unicode 16): a character assigned only in the newer one is a letter to one and
+#: unassigned to the other, and the text splits differently. So the Python merge takes only texts whose
+#: every character Python's own ``unicodedata`` knows (Unicode 14 to 16, by Python version; every such
+#: character was checked to split alike in both encodings), and none at all past Unicode 16.
+_UNICODE_KNOWN_TO_BOTH = tuple(int(part) for part in unicodedata.unidata_version.split(".")) <= (16, 0, 0)
+
 #: How long after the first use of the Python merge ``warm`` builds the Rust core: time for that request to
 #: finish (its shaping and writing take a few milliseconds), not for a second one to come.
 _BUILD_AFTER_USE_S = 0.05
@@ -240,7 +248,7 @@ class Tokenizer:
         """Tokens of ``text``; special-token strings are ordinary text (tiktoken's ``encode_ordinary``)."""
         rust = self._rust
         ranks = self._ranks
-        if rust is not None or ranks is None or len(text) > _PY_TEXT_CHARS:
+        if rust is not None or ranks is None or len(text) > _PY_TEXT_CHARS or not _splits_alike(text):
             return self.encoding().encode_ordinary(text)
         if not self.used.is_set():
             self._first_use()
@@ -280,6 +288,8 @@ class Tokenizer:
             return table[token]
         if token in self._special_ids:
             return self._special_ids[token]
+        if not 0 <= token < 2**32:
+            raise OverflowError(f"token {token} is not a 32-bit rank")  # as tiktoken's Rust conversion does
         raise KeyError(token)
 
     def decode_bytes(self, tokens: Sequence[int]) -> bytes:
@@ -290,11 +300,22 @@ class Tokenizer:
 
     def _table(self) -> list[bytes] | None:
         """Rank -> token bytes while the Python merge serves (None once the Rust core does)."""
-        ranks = self._ranks
-        if ranks is None or self._rust is not None:
-            return None
-        table = self._by_rank = list(ranks)  # insertion order is rank order (see _load_ranks)
+        with _lock:  # not beside a build that is dropping the ranks: the table would outlive them
+            ranks = self._ranks
+            if ranks is None or self._rust is not None:
+                return None
+            table = self._by_rank = list(ranks)  # insertion order is rank order (see _load_ranks)
         return table
+
+
+def _splits_alike(text: str) -> bool:
+    """Whether the ``regex`` module splits ``text`` as tiktoken's Rust core does (see _UNICODE_KNOWN_TO_BOTH)."""
+    if text.isascii():
+        return True
+    if not _UNICODE_KNOWN_TO_BOTH:
+        return False
+    category = unicodedata.category
+    return all(category(char) != "Cn" for char in text if char > "\x7f")
 
 
 def _merge(piece: bytes, ranks: dict[bytes, int]) -> list[int]:

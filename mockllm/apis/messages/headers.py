@@ -22,8 +22,10 @@ def _rfc3339(at: float) -> str:
 
 
 def rate_headers(rate: RateState, now: float | None = None) -> dict[str, str]:
-    """``anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}``; a refusal that waiting cures adds
-    ``retry-after`` in whole seconds (Anthropic sends no ``retry-after-ms``)."""
+    """``anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}``; a refusal of the limiter that
+    waiting cures adds ``retry-after`` in whole seconds, as Anthropic's 429s do (no ``retry-after-ms``).
+    Headers an injected error names (the ``rate_limit`` preset's, the plugin's fast retries) pass as
+    written."""
     now = time.time() if now is None else now
     headers = {
         "anthropic-ratelimit-requests-limit": str(rate.requests_limit),
