@@ -334,16 +334,20 @@ def test_thousands_of_idle_connections_are_bounded_then_closed(errors_logged):
             # The idle ones are closed after the idle timeout; then everyone is served again. The flood
             # drains in waves (the accept queue holds only part of it; the kernel retries the rest with
             # back-off, and each wave idles a second), so on a busy machine this takes a while: wait for
-            # the condition with a generous deadline rather than a fixed time.
+            # the condition with a generous deadline rather than a fixed time. "Drained" is seen by a real
+            # client being served: the count can read 1 between two waves, and the next wave fills the
+            # slots again before the client's request (a failure seen once in a dozen loaded runs).
             deadline = time.monotonic() + 90
+            served = None
             while time.monotonic() < deadline:
                 figures = stats(srv)
                 if figures["connections"] <= 1:
-                    break
+                    served = httpx.get(srv.base_url + "/models", timeout=30).status_code
+                    if served == 200:
+                        break
                 time.sleep(0.2)
-            assert figures["connections"] <= 1, figures
-            assert figures["connections_refused"] > 0
-            assert httpx.get(srv.base_url + "/models", timeout=30).status_code == 200
+            assert served == 200, figures
+            assert stats(srv)["connections_refused"] > 0
         finally:
             for sock in sockets:
                 sock.close()
