@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import spec
+from conftest import asyncio_gc_noise
 
 from mockllm.config import Settings
 from mockllm.http import limits
@@ -54,14 +55,8 @@ def errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.Log
     caplog.set_level(logging.WARNING)
     records: list[logging.LogRecord] = []
     yield records
-    records.extend(r for r in caplog.records if (r.levelno >= logging.ERROR or r.exc_info) and not _gc_noise(r))
+    records.extend(r for r in caplog.records if (r.levelno >= logging.ERROR or r.exc_info) and not asyncio_gc_noise(r))
     assert not records, [r.getMessage() for r in records]
-
-
-def _gc_noise(record: logging.LogRecord) -> bool:
-    """asyncio reports a pending task of some *earlier* test's closed loop whenever the GC collects it,
-    which can be during any test: not this server's doing."""
-    return record.name == "asyncio" and record.getMessage().startswith("Task was destroyed but it is pending")
 
 
 def chat_body(content: str = "hi", **extra: object) -> bytes:

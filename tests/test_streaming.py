@@ -26,6 +26,7 @@ import openai
 import pytest
 import spec
 import yaml
+from conftest import asyncio_gc_noise
 from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from mockllm.config import Settings
@@ -808,6 +809,7 @@ def _bad(records: list[logging.LogRecord]) -> list[str]:
         for r in records
         if (r.exc_info or r.levelno >= logging.ERROR or "Traceback" in r.getMessage())
         and not (r.name == "asyncio" and "AsyncClient.aclose" in r.getMessage())
+        and not asyncio_gc_noise(r)
     ]
 
 
