@@ -81,8 +81,9 @@ _PY_PIECE_BYTES = 256
 #: character was checked to split alike in both encodings), and none at all past Unicode 16.
 _UNICODE_KNOWN_TO_BOTH = tuple(int(part) for part in unicodedata.unidata_version.split(".")) <= (16, 0, 0)
 
-#: How long after the first use of the Python merge ``warm`` builds the Rust core: time for that request to
-#: finish (its shaping and writing take a few milliseconds), not for a second one to come.
+#: How long after the first use of the Python merge the Rust core is built (by ``Tokenizer._first_use``'s
+#: thread, or ``warm``'s): time for that request to finish (its shaping and writing take a few
+#: milliseconds), not for a second one to come.
 _BUILD_AFTER_USE_S = 0.05
 
 
