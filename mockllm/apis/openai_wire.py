@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core.ratelimit import RateState, go_duration
 
@@ -54,8 +54,8 @@ def answer_headers(facts: AnswerFacts) -> dict[str, str]:
     return headers
 
 
-def error_outcome(error: ApiError, request_id: str | None, body: dict[str, Any] | None = None) -> Outcome:
-    """An error answer in OpenAI's envelope (``body``, else ``error.body()``), pretty-printed as OpenAI's are."""
+def error_outcome(error: ApiError, request_id: str | None) -> Outcome:
+    """An error answer in OpenAI's envelope, pretty-printed as OpenAI's are."""
     from ..core.pipeline import Outcome
 
     # As captured from the API: validation errors say plain application/json, the 404 for an unknown
@@ -67,6 +67,4 @@ def error_outcome(error: ApiError, request_id: str | None, body: dict[str, Any] 
     headers.update(error.headers)
     if request_id is not None:
         headers["x-request-id"] = request_id
-    return Outcome(
-        error.status, headers, body=json.dumps(error.body() if body is None else body, indent=4).encode(), error=error
-    )
+    return Outcome(error.status, headers, body=json.dumps(error.body(), indent=4).encode(), error=error)
