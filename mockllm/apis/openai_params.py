@@ -8,13 +8,14 @@ templates give (``Invalid type for 'n': expected an integer, ...``, ``integer be
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.errors import ApiError, _echo, _render_value
 
 __all__ = [
     "NAME_RE",
+    "StrictSchemaCheck",
     "check_boolean",
     "check_decimal",
     "check_enum",
@@ -28,6 +29,11 @@ __all__ = [
     "or_list",
     "unknown_member",
 ]
+
+
+#: The strict-mode JSON-schema check both APIs inject (``structured.py``):
+#: ``(schema, param, *, name, kind[, code]) -> None``, raising ApiError.
+StrictSchemaCheck = Callable[..., None]
 
 
 def or_list(values: Sequence[str]) -> str:

@@ -1,4 +1,4 @@
-"""OpenAI's spelling of what every answer carries: its headers and its error envelope.
+"""OpenAI's spelling of what every answer carries: its headers, its error envelope and its mid-stream error.
 
 The engine reports neutral facts (:class:`~mockllm.core.surface.AnswerFacts`: the request id, the time
 taken, the rate limiter's :class:`~mockllm.core.ratelimit.RateState`); OpenAI's APIs (Chat Completions,
@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..core.faults import error_from_spec
 from ..core.ratelimit import RateState, go_duration
 
 if TYPE_CHECKING:
     from ..core.errors import ApiError
     from ..core.pipeline import Outcome
+    from ..core.reply import FaultSpec
     from ..core.surface import AnswerFacts
 
-__all__ = ["answer_headers", "error_outcome", "rate_headers"]
+__all__ = ["STREAM_ERROR", "answer_headers", "error_outcome", "openai_stream_error", "rate_headers"]
 
 OPENAI_VERSION = "2020-10-01"
+
+#: The generic mid-stream error OpenAI sends (PROTOCOL.md §4).
+STREAM_ERROR: dict[str, Any] = {
+    "message": "The server experienced an error while processing your request. We apologize for the inconvenience!",
+    "type": "server_error",
+    "param": None,
+    "code": None,
+}
 
 
 def rate_headers(rate: RateState) -> dict[str, str]:
@@ -68,3 +78,26 @@ def error_outcome(error: ApiError, request_id: str | None) -> Outcome:
     if request_id is not None:
         headers["x-request-id"] = request_id
     return Outcome(error.status, headers, body=json.dumps(error.body(), indent=4).encode(), error=error)
+
+
+def openai_stream_error(fault: FaultSpec, outcome: Outcome | None = None) -> dict[str, Any]:
+    """The ``error`` object of a mid-stream error event, for the OpenAI APIs.
+
+    A named preset (``"error": "rate_limit"``) gives that preset's body, overrides applied, as an SDK
+    would see it from the HTTP error of the same name; otherwise the overrides sit on the generic
+    mid-stream ``server_error`` that OpenAI sends. The HTTP status of a preset does not apply: the
+    stream has already answered 200.
+    """
+    spec = fault.error
+    if spec is None:
+        return dict(STREAM_ERROR)
+    if spec.preset is not None and outcome is not None and outcome.request is not None and outcome.model is not None:
+        request_id = outcome.headers.get("x-request-id") or (outcome.ids.request() if outcome.ids else "")
+        error: dict[str, Any] = error_from_spec(spec, outcome.request, outcome.model, request_id).body()["error"]
+        return error
+    return {
+        "message": spec.message or STREAM_ERROR["message"],
+        "type": spec.type or "server_error",
+        "param": spec.param,
+        "code": spec.code,
+    }

@@ -98,7 +98,6 @@ class Pipeline:
 
         self.surfaces: dict[str, Surface] = apis.surfaces(settings, self.profile)
         self.endpoints: dict[str, Endpoint] = apis.endpoints()
-        self.chat: Surface = self.surfaces["chat"]
 
     def now(self) -> int:
         return self.settings.freeze_time if self.settings.freeze_time is not None else int(time.time())
@@ -116,7 +115,7 @@ class Pipeline:
         layer downloaded (``--fetch-images``)."""
         started = time.perf_counter()
         if surface is None:
-            surface = self.chat
+            surface = self.surfaces["chat"]
         inspect_image = self.inspect_image
         if fetched and inspect_image is not None:
             inspect_image = functools.partial(inspect_image, fetched=fetched)

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...core.auth import bearer_key
-from ...core.faults import error_from_spec, stream_cut
+from ...core.faults import stream_cut
 from ...core.surface import AnswerFacts, InspectImage, Route, RouteCall
-from ..openai_wire import answer_headers, error_outcome
+from ..openai_wire import answer_headers, error_outcome, openai_stream_error
 from .render import completion_body, stream_plan
 from .validate import validate_chat_request
 
@@ -27,15 +27,7 @@ if TYPE_CHECKING:
     from ...core.reply import FaultSpec, Reply
     from ...profiles import Profile
 
-__all__ = ["STREAM_ERROR", "ChatSurface", "openai_stream_error", "stream_events_for"]
-
-#: The generic mid-stream error OpenAI sends (PROTOCOL.md §4).
-STREAM_ERROR: dict[str, Any] = {
-    "message": "The server experienced an error while processing your request. We apologize for the inconvenience!",
-    "type": "server_error",
-    "param": None,
-    "code": None,
-}
+__all__ = ["ChatSurface", "stream_events_for"]
 
 
 class ChatSurface:
@@ -116,29 +108,6 @@ class ChatSurface:
 
     def routes(self) -> list[Route]:
         return []
-
-
-def openai_stream_error(fault: FaultSpec, outcome: Outcome | None = None) -> dict[str, Any]:
-    """The ``error`` object of a mid-stream error event, for the OpenAI APIs.
-
-    A named preset (``"error": "rate_limit"``) gives that preset's body, overrides applied, as an SDK
-    would see it from the HTTP error of the same name; otherwise the overrides sit on the generic
-    mid-stream ``server_error`` that OpenAI sends. The HTTP status of a preset does not apply: the
-    stream has already answered 200.
-    """
-    spec = fault.error
-    if spec is None:
-        return dict(STREAM_ERROR)
-    if spec.preset is not None and outcome is not None and outcome.request is not None and outcome.model is not None:
-        request_id = outcome.headers.get("x-request-id") or (outcome.ids.request() if outcome.ids else "")
-        error: dict[str, Any] = error_from_spec(spec, outcome.request, outcome.model, request_id).body()["error"]
-        return error
-    return {
-        "message": spec.message or STREAM_ERROR["message"],
-        "type": spec.type or "server_error",
-        "param": spec.param,
-        "code": spec.code,
-    }
 
 
 def stream_events_for(

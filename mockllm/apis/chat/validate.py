@@ -45,6 +45,7 @@ from ...core.conversation import (
 )
 from ...core.errors import ApiError, _render_value
 from ..openai_params import (
+    StrictSchemaCheck,
     check_boolean,
     check_decimal,
     check_enum,
@@ -65,13 +66,11 @@ __all__ = [
     "InspectAudio",
     "InspectImage",
     "ParamRule",
-    "StrictSchemaCheck",
     "validate_chat_request",
 ]
 
 InspectImage = Callable[[Mapping[str, Any], str], ImageInfo]
 InspectAudio = Callable[[Mapping[str, Any], str], AudioInfo]
-StrictSchemaCheck = Callable[..., None]  # (schema, param, *, name, kind[, code]) -> None, raises ApiError
 
 #: Every property of ``CreateChatCompletionRequest`` (spec 2.3.0, allOf flattened), in spec order,
 #: plus the deprecated ``functions`` / ``function_call`` (also in the spec). Anything else at the top

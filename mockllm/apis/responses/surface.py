@@ -20,9 +20,8 @@ from ...core.generate import _EFFORT_SCALE
 from ...core.reply import Reply
 from ...core.shaping import prompt_usage
 from ...core.surface import AnswerFacts, InspectImage, Route, RouteCall
-from ..chat.surface import openai_stream_error
 from ..openai_params import check_enum, check_integer
-from ..openai_wire import answer_headers, error_outcome
+from ..openai_wire import answer_headers, error_outcome, openai_stream_error
 from .render import response_object, response_stream, summary_text
 from .store import ResponseStore, StoredResponse
 from .validate import CONTEXT_PARAMS, ParsedResponseRequest, validate_responses_request

@@ -26,8 +26,8 @@ from ...core.catalog import ModelInfo
 from ...core.conversation import Conversation, Message, Part, ResponseFormat, ToolChoice, ToolSpec
 from ...core.errors import ApiError
 from ...core.surface import InspectImage
-from ..chat.validate import StrictSchemaCheck
 from ..openai_params import (
+    StrictSchemaCheck,
     check_boolean,
     check_decimal,
     check_enum,
